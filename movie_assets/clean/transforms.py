@@ -1,0 +1,212 @@
+"""Raw to clean: pure functions, DataFrame in, (clean, rejected) out.
+
+Every raw row ends up in exactly one of the two outputs, so the counts
+reconcile: raw = clean + rejected.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from movie_assets.clean.titles import display_title, match_key, split_year
+from movie_assets.warehouse import quarantine
+
+NO_GENRES = "(no genres listed)"
+
+
+def _split(frame: pd.DataFrame, bad: pd.Series, reasons: pd.Series, source: str, day):
+    """Good rows, and the bad ones as rejects carrying their reason."""
+    rejected = frame[bad]
+    rejects = quarantine(rejected, reasons[bad].reset_index(drop=True), source, day)
+    return frame[~bad].copy(), rejects
+
+
+def _first_reason(checks: list[tuple[pd.Series, str]], index: pd.Index) -> pd.Series:
+    """The first failing rule's reason per row, or NA where every rule passed."""
+    reason = pd.Series(pd.NA, index=index, dtype="string")
+    for failed, text in checks:
+        reason = reason.mask(reason.isna() & failed.fillna(True), text)
+    return reason
+
+
+def clean_movies(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    title = raw["title"].astype("string")
+    parsed = title.fillna("").map(split_year)
+    year = pd.to_numeric(raw["year"], errors="coerce")
+    year = year.fillna(parsed.map(lambda p: p[1]).astype("Float64"))
+    duplicate = raw["movie_id"].duplicated(keep="first")
+    reason = _first_reason(
+        [
+            (title.isna() | (title.str.strip() == ""), "title missing"),
+            (duplicate, "duplicate movie_id"),
+            (year.notna() & ((year < 1870) | (year > 2100) | (year % 1 != 0)), "year out of range"),
+        ],
+        raw.index,
+    )
+    good, rejects = _split(raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of)
+    genres = good["genres"].fillna("").replace(NO_GENRES, "")
+    movies = pd.DataFrame(
+        {
+            "as_of": pd.Timestamp(as_of),
+            "movie_id": good["movie_id"],
+            "title": parsed[good.index].map(lambda p: display_title(p[0])),
+            "year": year[good.index].astype("Int64"),
+            "genres": genres,
+        }
+    )
+    return movies.reset_index(drop=True), rejects
+
+
+def normalize_genres(movies: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """genres(genre_id, genre) numbered alphabetically, and the movie-to-genre pairs."""
+    as_of = movies["as_of"].iloc[0] if len(movies) else pd.NaT
+    pairs = (
+        movies[["movie_id", "genres"]]
+        .assign(genre=movies["genres"].str.split("|"))
+        .explode("genre")
+    )
+    pairs = pairs[pairs["genre"].notna() & (pairs["genre"] != "")]
+    names = sorted(pairs["genre"].unique())
+    genres = pd.DataFrame({"as_of": as_of, "genre_id": range(1, len(names) + 1), "genre": names})
+    ids = dict(zip(names, genres["genre_id"], strict=True))
+    movie_genres = pd.DataFrame(
+        {"as_of": as_of, "movie_id": pairs["movie_id"], "genre_id": pairs["genre"].map(ids)}
+    ).drop_duplicates(["movie_id", "genre_id"])
+    return genres, movie_genres.reset_index(drop=True)
+
+
+def clean_films(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    released = pd.to_datetime(raw["released"], errors="coerce", format="%Y-%m-%d")
+    title = raw["title"].astype("string")
+    reason = _first_reason(
+        [
+            (title.isna() | (title.str.strip() == ""), "title missing"),
+            (raw["film_id"].duplicated(keep="first"), "duplicate film_id"),
+            (raw["released"].notna() & (raw["released"] != "") & released.isna(),
+             "release date unparseable"),
+        ],
+        raw.index,
+    )
+    good, rejects = _split(raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of)
+
+    def positive(col: str) -> pd.Series:
+        values = pd.to_numeric(good[col], errors="coerce")
+        return values.where(values > 0)  # 0 means unknown in every film source we read
+
+    films = pd.DataFrame(
+        {
+            "as_of": pd.Timestamp(as_of),
+            "film_id": good["film_id"],
+            "imdb_id": good["imdb_id"],
+            "title": good["title"].str.strip(),
+            "year": pd.to_numeric(good["year"], errors="coerce").astype("Int64"),
+            "release_date": released[good.index],
+            "runtime_min": positive("runtime"),
+            "genres": good["genre"].fillna("").str.replace(", ", "|"),
+            "language": good["language"],
+            "country": good["country"],
+            "director": good["director"],
+            "metacritic": good["metacritic"],
+            "tomato_meter": good["tomato_meter"],
+            "box_office_usd": positive("box_office"),
+            "budget_usd": positive("budget"),
+        }
+    )
+    return films.reset_index(drop=True), rejects
+
+
+def link_films(movies: pd.DataFrame, films: pd.DataFrame) -> pd.DataFrame:
+    """MovieLens movie to Wikidata film on normalized title and release year.
+
+    Only one-to-one matches are kept: a key shared by two films (or two movies)
+    is ambiguous, and a wrong link would put another film's box office on a movie.
+    """
+    as_of = movies["as_of"].iloc[0] if len(movies) else pd.NaT
+    left = pd.DataFrame(
+        {"movie_id": movies["movie_id"], "key": movies["title"].map(match_key), "year": movies["year"]}
+    )
+    right = pd.DataFrame(
+        {"film_id": films["film_id"], "key": films["title"].map(match_key), "year": films["year"]}
+    )
+    left = left[left["year"].notna()].drop_duplicates(["key", "year"], keep=False)
+    right = right[right["year"].notna()].drop_duplicates(["key", "year"], keep=False)
+    links = left.merge(right, on=["key", "year"], how="inner")
+    return pd.DataFrame(
+        {
+            "as_of": as_of,
+            "movie_id": links["movie_id"],
+            "film_id": links["film_id"],
+            "match_key": links["key"] + "|" + links["year"].astype("Int64").astype(str),
+        }
+    ).sort_values("movie_id", ignore_index=True)
+
+
+def clean_ratings(
+    raw: pd.DataFrame, movie_ids: pd.Series, as_of: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed ratings as of a day: valid stars, known movies, the latest rating per user and movie."""
+    rating = pd.to_numeric(raw["rating"], errors="coerce")
+    stars_ok = rating.between(0.5, 5.0) & ((rating * 2).round() == rating * 2)
+    order = raw.sort_values(["timestamp"], kind="stable").index
+    superseded = pd.Series(False, index=raw.index)
+    superseded[order] = raw.loc[order].duplicated(["user_id", "movie_id"], keep="last").to_numpy()
+    reason = _first_reason(
+        [
+            (rating.isna(), "rating missing"),
+            (~stars_ok, "rating not in 0.5..5 in half stars"),
+            (~raw["movie_id"].isin(movie_ids), "movie not in movies"),
+            (superseded, "superseded by a later rating of the same movie by the same user"),
+        ],
+        raw.index,
+    )
+    bad = reason.notna()
+    rejects = quarantine(
+        raw[bad], reason[bad].reset_index(drop=True), "raw_ratings", pd.Timestamp(as_of)
+    )
+    good = raw[~bad]
+    rated_at = pd.to_datetime(good["timestamp"], unit="s")
+    ratings = pd.DataFrame(
+        {
+            "as_of": pd.Timestamp(as_of),
+            "user_id": good["user_id"],
+            "movie_id": good["movie_id"],
+            "rating": rating[good.index],
+            "rated_at": rated_at,
+            "rating_date": rated_at.dt.normalize(),
+        }
+    )
+    return ratings.reset_index(drop=True), rejects
+
+
+def clean_cpi(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly observations; a missing value (FRED's '.') is quarantined, not guessed."""
+    value = pd.to_numeric(raw["value"], errors="coerce")
+    month_no = pd.to_numeric(raw["period"].str.removeprefix("M"), errors="coerce")
+    reason = _first_reason(
+        [
+            (value.isna() | (value <= 0), "CPI value missing"),
+            (~month_no.between(1, 12), "period is not a month"),
+            (raw.duplicated(["series_id", "year", "period"], keep="first"), "duplicate month"),
+        ],
+        raw.index,
+    )
+    good, rejects = _split(raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of)
+    month = pd.to_datetime(
+        {"year": good["year"].astype(int), "month": month_no[good.index].astype(int), "day": 1}
+    ) if len(good) else pd.Series(dtype="datetime64[ns]")
+    cpi = pd.DataFrame(
+        {"as_of": pd.Timestamp(as_of), "series_id": good["series_id"], "month": month,
+         "value": value[good.index]}
+    )
+    return cpi.sort_values(["series_id", "month"], ignore_index=True), rejects
+
+
+def months_missing(months: pd.Series) -> list[pd.Timestamp]:
+    """Calendar months absent between the first and last month of a series."""
+    if months.empty:
+        return []
+    full = pd.date_range(months.min(), months.max(), freq="MS")
+    return sorted(set(full) - set(pd.to_datetime(months)))
+

@@ -1,0 +1,40 @@
+"""The code location: every asset, check, resource, job and schedule, assembled here."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from movie_assets.clean import assets as clean
+from movie_assets.features import assets as features
+from movie_assets.model import assets as model
+from movie_assets.partitions import daily_partitions
+from movie_assets.raw import assets as raw
+from movie_assets.resources import build_resources
+
+ALL_ASSETS = dg.load_assets_from_modules([raw, clean, features, model])
+
+# Every asset whose partitions are snapshots: all but the event table.
+SNAPSHOTS = dg.AssetSelection.all() - dg.AssetSelection.assets("raw_ratings")
+
+movie_graph = dg.define_asset_job(
+    "movie_graph",
+    selection=dg.AssetSelection.all(),
+    partitions_def=daily_partitions,
+    description="The whole graph for one day: that day's ratings and every snapshot as of it.",
+)
+ratings_history = dg.define_asset_job(
+    "ratings_history",
+    selection=dg.AssetSelection.assets("raw_ratings"),
+    partitions_def=daily_partitions,
+    description="Raw ratings over a range of days, one step (single-run backfill).",
+)
+
+daily_schedule = dg.build_schedule_from_partitioned_job(movie_graph, hour_of_day=3)
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    jobs=[movie_graph, ratings_history],
+    schedules=[daily_schedule],
+    resources=build_resources(),
+    executor=dg.in_process_executor,
+)

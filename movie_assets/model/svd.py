@@ -1,0 +1,117 @@
+"""Biased SVD with Surprise, stored as plain tables and scored with numpy.
+
+``surprise.dump`` is pickle, so the model is never saved that way: the global
+mean, biases and factors go to the ``recommender`` table, and scoring from that
+table reproduces ``SVD.predict`` (tests/test_model.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from surprise import SVD, Dataset, Reader
+
+RATING_SCALE = (0.5, 5.0)
+DEFAULT_PARAMS = {"n_factors": 100, "n_epochs": 20, "lr_all": 0.005, "reg_all": 0.02}
+
+
+def fit_svd(ratings: pd.DataFrame, seed: int = 0, **params) -> SVD:
+    """Train on (user_id, movie_id, rating); ids stay integers so predict() must use integers."""
+    data = Dataset.load_from_df(
+        ratings[["user_id", "movie_id", "rating"]], Reader(rating_scale=RATING_SCALE)
+    )
+    algo = SVD(random_state=seed, **{**DEFAULT_PARAMS, **params})
+    algo.fit(data.build_full_trainset())
+    return algo
+
+
+def to_table(algo: SVD, as_of: date) -> pd.DataFrame:
+    trainset = algo.trainset
+    users = [trainset.to_raw_uid(i) for i in range(trainset.n_users)]
+    items = [trainset.to_raw_iid(i) for i in range(trainset.n_items)]
+    rows = [
+        pd.DataFrame(
+            {"entity": ["global"], "raw_id": [pd.NA], "inner_id": [pd.NA],
+             "bias": [trainset.global_mean], "factors": [None]}
+        ),
+        pd.DataFrame(
+            {"entity": "user", "raw_id": users, "inner_id": range(len(users)),
+             "bias": algo.bu, "factors": list(algo.pu)}
+        ),
+        pd.DataFrame(
+            {"entity": "item", "raw_id": items, "inner_id": range(len(items)),
+             "bias": algo.bi, "factors": list(algo.qi)}
+        ),
+    ]
+    out = pd.concat(rows, ignore_index=True)
+    out["as_of"] = pd.Timestamp(as_of)
+    return out
+
+
+@dataclass
+class Factors:
+    """The model as arrays, rebuilt from the recommender table."""
+
+    global_mean: float
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    bu: np.ndarray
+    bi: np.ndarray
+    pu: np.ndarray
+    qi: np.ndarray
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> Factors:
+        glob = table[table["entity"] == "global"]
+        users = table[table["entity"] == "user"].sort_values("inner_id")
+        items = table[table["entity"] == "item"].sort_values("inner_id")
+        return cls(
+            global_mean=float(glob["bias"].iloc[0]),
+            user_ids=users["raw_id"].to_numpy(dtype=np.int64),
+            item_ids=items["raw_id"].to_numpy(dtype=np.int64),
+            bu=users["bias"].to_numpy(dtype=float),
+            bi=items["bias"].to_numpy(dtype=float),
+            pu=np.vstack(users["factors"].to_numpy()).astype(float),
+            qi=np.vstack(items["factors"].to_numpy()).astype(float),
+        )
+
+    def scores(self) -> np.ndarray:
+        """Predicted rating of every user (rows) for every item (columns), clipped like predict()."""
+        est = self.global_mean + self.bu[:, None] + self.bi[None, :] + self.pu @ self.qi.T
+        return np.clip(est, *RATING_SCALE)
+
+    def predict(self, user_id: int, movie_id: int) -> float:
+        """Surprise's rules for unknown ids: drop the unknown side's bias and the dot product."""
+        u = np.flatnonzero(self.user_ids == user_id)
+        i = np.flatnonzero(self.item_ids == movie_id)
+        est = self.global_mean
+        if u.size:
+            est += self.bu[u[0]]
+        if i.size:
+            est += self.bi[i[0]]
+        if u.size and i.size:
+            est += float(self.qi[i[0]] @ self.pu[u[0]])
+        return float(np.clip(est, *RATING_SCALE))
+
+
+def top_n(factors: Factors, seen: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """Top n unseen movies per user, ranked by predicted rating (ties by movie id)."""
+    scores = factors.scores()
+    user_pos = pd.Series(np.arange(len(factors.user_ids)), index=factors.user_ids)
+    item_pos = pd.Series(np.arange(len(factors.item_ids)), index=factors.item_ids)
+    known = seen[seen["user_id"].isin(user_pos.index) & seen["movie_id"].isin(item_pos.index)]
+    scores[user_pos[known["user_id"]].to_numpy(), item_pos[known["movie_id"]].to_numpy()] = -np.inf
+    order = np.lexsort((np.broadcast_to(factors.item_ids, scores.shape), -scores), axis=1)[:, :n]
+    rows = np.repeat(np.arange(len(factors.user_ids)), n)
+    cols = order.ravel()
+    return pd.DataFrame(
+        {
+            "user_id": factors.user_ids[rows],
+            "rank": np.tile(np.arange(1, n + 1), len(factors.user_ids)),
+            "movie_id": factors.item_ids[cols],
+            "predicted_rating": scores[rows, cols],
+        }
+    )

@@ -1,0 +1,450 @@
+"""One Pandera model per warehouse table: the single source of its columns, types and order.
+
+Writers order columns from these models, DuckDB DDL is derived from them and the
+asset checks run them. A table's name is its asset's name (``TABLES``).
+Event tables are partitioned by the day the event happened; snapshot tables by
+``as_of``, the day whose state they hold (docs/partitions.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing.pandas import Series
+
+Int = Series[pd.Int64Dtype]
+Float = Series[pd.Float64Dtype]
+Str = Series[pd.StringDtype]
+Time = Series[pa.DateTime]
+Bool = Series[pd.BooleanDtype]
+
+
+def _date(**kwargs) -> Time:
+    """A DATE column: pandas holds it as a timestamp at midnight."""
+    return pa.Field(metadata={"sql": "DATE"}, **kwargs)
+
+
+def _as_of() -> Time:
+    return _date(nullable=False)
+
+
+def _half_stars(series: pd.Series) -> pd.Series:
+    return (series * 2).round() == series * 2
+
+
+RATING = {"ge": 0.5, "le": 5.0}
+
+
+class Base(pa.DataFrameModel):
+    class Config:
+        coerce = True
+        strict = True
+        ordered = True
+
+
+# --- raw layer: as received, plus ingestion metadata -------------------------------------------
+
+
+class RawRatings(Base):
+    user_id: Int = pa.Field(nullable=False)
+    movie_id: Int = pa.Field(nullable=False)
+    rating: Float = pa.Field(nullable=True)
+    timestamp: Int = pa.Field(nullable=False, description="seconds since the epoch, UTC")
+    rating_date: Time = _date(nullable=False)
+    source: Str
+    ingested_at: Time
+
+
+class RawMovies(Base):
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    title: Str = pa.Field(nullable=True)
+    year: Float = pa.Field(nullable=True)
+    genres: Str = pa.Field(nullable=True)
+    source: Str
+    ingested_at: Time
+
+
+class RawFilms(Base):
+    as_of: Time = _as_of()
+    film_id: Int = pa.Field(nullable=False)
+    imdb_id: Str = pa.Field(nullable=True)
+    title: Str = pa.Field(nullable=True)
+    year: Int = pa.Field(nullable=True)
+    released: Str = pa.Field(nullable=True)
+    runtime: Float = pa.Field(nullable=True)
+    genre: Str = pa.Field(nullable=True)
+    language: Str = pa.Field(nullable=True)
+    country: Str = pa.Field(nullable=True)
+    director: Str = pa.Field(nullable=True)
+    metacritic: Int = pa.Field(nullable=True)
+    tomato_meter: Int = pa.Field(nullable=True)
+    tomato_rating: Float = pa.Field(nullable=True)
+    box_office: Float = pa.Field(nullable=True)
+    budget: Float = pa.Field(nullable=True, description="absent in the embedded source")
+    source: Str
+    ingested_at: Time
+
+
+class CpiSeries(Base):
+    as_of: Time = _as_of()
+    series_id: Str = pa.Field(nullable=False)
+    year: Int = pa.Field(nullable=False)
+    period: Str = pa.Field(nullable=False)
+    value: Float = pa.Field(nullable=True)
+    source: Str
+    ingested_at: Time
+
+
+# --- clean layer ----------------------------------------------------------------------------
+
+
+class Movies(Base):
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    title: Str = pa.Field(nullable=False, str_length={"min_value": 1})
+    year: Int = pa.Field(nullable=True, ge=1870, le=2100)
+    genres: Str = pa.Field(nullable=False, description="pipe-separated, empty if none listed")
+
+    class Config:
+        unique = ["as_of", "movie_id"]
+
+
+class Genres(Base):
+    as_of: Time = _as_of()
+    genre_id: Int = pa.Field(nullable=False)
+    genre: Str = pa.Field(nullable=False)
+
+    class Config:
+        unique = ["as_of", "genre_id"]
+
+
+class MovieGenres(Base):
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    genre_id: Int = pa.Field(nullable=False)
+
+    class Config:
+        unique = ["as_of", "movie_id", "genre_id"]
+
+
+class Films(Base):
+    as_of: Time = _as_of()
+    film_id: Int = pa.Field(nullable=False)
+    imdb_id: Str = pa.Field(nullable=True)
+    title: Str = pa.Field(nullable=False)
+    year: Int = pa.Field(nullable=True)
+    release_date: Time = _date(nullable=True)
+    runtime_min: Float = pa.Field(nullable=True, gt=0)
+    genres: Str = pa.Field(nullable=True)
+    language: Str = pa.Field(nullable=True)
+    country: Str = pa.Field(nullable=True)
+    director: Str = pa.Field(nullable=True)
+    metacritic: Int = pa.Field(nullable=True, ge=0, le=100)
+    tomato_meter: Int = pa.Field(nullable=True, ge=0, le=100)
+    box_office_usd: Float = pa.Field(nullable=True, gt=0)
+    budget_usd: Float = pa.Field(nullable=True, gt=0)
+
+    class Config:
+        unique = ["as_of", "film_id"]
+
+
+class FilmLinks(Base):
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    film_id: Int = pa.Field(nullable=False)
+    match_key: Str = pa.Field(nullable=False)
+
+    class Config:
+        unique = ["as_of", "movie_id"]
+
+
+class Ratings(Base):
+    as_of: Time = _as_of()
+    user_id: Int = pa.Field(nullable=False)
+    movie_id: Int = pa.Field(nullable=False)
+    rating: Float = pa.Field(nullable=False, **RATING)
+    rated_at: Time = pa.Field(nullable=False)
+    rating_date: Time = _date(nullable=False)
+
+    class Config:
+        unique = ["as_of", "user_id", "movie_id"]
+
+    @pa.check("rating", name="half_star_steps")
+    def half_star_steps(cls, rating: Series[float]) -> Series[bool]:
+        return _half_stars(rating)
+
+
+class CpiMonthly(Base):
+    as_of: Time = _as_of()
+    series_id: Str = pa.Field(nullable=False)
+    month: Time = _date(nullable=False)
+    value: Float = pa.Field(nullable=False, gt=0)
+
+    class Config:
+        unique = ["as_of", "series_id", "month"]
+
+
+# --- features -------------------------------------------------------------------------------
+
+
+class MovieFeatures(Base):
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    title: Str = pa.Field(nullable=False)
+    year: Int = pa.Field(nullable=True)
+    genres: Str = pa.Field(nullable=False)
+    genre_count: Int = pa.Field(ge=0)
+    rating_count: Int = pa.Field(ge=0)
+    rating_mean: Float = pa.Field(nullable=True, **RATING)
+    weighted_score: Float = pa.Field(nullable=False, **RATING)
+    rating_category: Str = pa.Field(isin=["Unrated", "Poor", "Average", "Good", "Excellent"])
+    popularity_bucket: Str = pa.Field(isin=["Unrated", "Niche", "Moderate", "Popular", "Blockbuster"])
+    film_id: Int = pa.Field(nullable=True)
+    release_date: Time = _date(nullable=True)
+    release_month: Int = pa.Field(nullable=True, ge=1, le=12)
+    release_quarter: Int = pa.Field(nullable=True, ge=1, le=4)
+    runtime_min: Float = pa.Field(nullable=True)
+    runtime_category: Str = pa.Field(isin=["Unknown", "Short", "Standard", "Long", "Epic"])
+    era: Str = pa.Field(isin=["Unknown", "Classic", "Golden", "New Hollywood", "Modern", "Digital"])
+    movie_age: Int = pa.Field(nullable=True, ge=0)
+    box_office_nominal: Float = pa.Field(nullable=True, gt=0)
+    box_office_real: Float = pa.Field(nullable=True, gt=0)
+    base_month: Time = _date(nullable=True)
+
+    class Config:
+        unique = ["as_of", "movie_id"]
+
+
+class UserFeatures(Base):
+    as_of: Time = _as_of()
+    user_id: Int = pa.Field(nullable=False)
+    rating_count: Int = pa.Field(ge=1)
+    rating_mean: Float = pa.Field(**RATING)
+    user_bias: Float = pa.Field(ge=-4.5, le=4.5)
+    first_rated_at: Time
+    last_rated_at: Time
+    active_days: Int = pa.Field(ge=1)
+    activity_level: Str = pa.Field(isin=["Light", "Regular", "Heavy"])
+
+    class Config:
+        unique = ["as_of", "user_id"]
+
+
+class GenreDaily(Base):
+    as_of: Time = _as_of()
+    rating_date: Time = _date(nullable=False)
+    genre: Str = pa.Field(nullable=False)
+    rating_count: Int = pa.Field(ge=1)
+    rating_mean: Float = pa.Field(**RATING)
+
+    class Config:
+        unique = ["as_of", "rating_date", "genre"]
+
+
+class ViewingHourly(Base):
+    as_of: Time = _as_of()
+    weekday: Int = pa.Field(ge=0, le=6, description="0 is Monday, UTC")
+    weekday_name: Str
+    hour: Int = pa.Field(ge=0, le=23)
+    rating_count: Int = pa.Field(ge=0)
+
+    class Config:
+        unique = ["as_of", "weekday", "hour"]
+
+
+class Trending(Base):
+    as_of: Time = _as_of()
+    window_end: Time = _date(nullable=False)
+    rank: Int = pa.Field(ge=1, le=10)
+    movie_id: Int = pa.Field(nullable=False)
+    title: Str = pa.Field(nullable=False)
+    ratings_7d: Int = pa.Field(ge=1)
+
+    class Config:
+        unique = ["as_of", "window_end", "rank"]
+
+
+class FactRatings(Base):
+    as_of: Time = _as_of()
+    user_id: Int = pa.Field(nullable=False)
+    movie_id: Int = pa.Field(nullable=False)
+    date_key: Int = pa.Field(nullable=False)
+    rating: Float = pa.Field(nullable=False, **RATING)
+    rated_at: Time
+
+    class Config:
+        unique = ["as_of", "user_id", "movie_id"]
+
+
+class DimMovie(Base):
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    title: Str = pa.Field(nullable=False)
+    year: Int = pa.Field(nullable=True)
+    genres: Str
+    era: Str
+    runtime_category: Str
+    release_date: Time = _date(nullable=True)
+    box_office_nominal: Float = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["as_of", "movie_id"]
+
+
+class DimUser(Base):
+    as_of: Time = _as_of()
+    user_id: Int = pa.Field(nullable=False)
+    rating_count: Int = pa.Field(ge=1)
+    first_rated_at: Time
+    activity_level: Str
+
+    class Config:
+        unique = ["as_of", "user_id"]
+
+
+class DimDate(Base):
+    as_of: Time = _as_of()
+    date_key: Int = pa.Field(nullable=False)
+    date: Time = _date(nullable=False)
+    year: Int
+    quarter: Int = pa.Field(ge=1, le=4)
+    month: Int = pa.Field(ge=1, le=12)
+    day: Int = pa.Field(ge=1, le=31)
+    weekday: Int = pa.Field(ge=0, le=6)
+    is_weekend: Bool
+
+    class Config:
+        unique = ["as_of", "date_key"]
+
+
+# --- model ----------------------------------------------------------------------------------
+
+
+class Recommender(Base):
+    """Biased SVD parameters: one 'global' row (mean in ``bias``), one row per user and item."""
+
+    as_of: Time = _as_of()
+    entity: Str = pa.Field(isin=["global", "user", "item"])
+    raw_id: Int = pa.Field(nullable=True)
+    inner_id: Int = pa.Field(nullable=True)
+    bias: Float = pa.Field(nullable=False)
+    factors: Series[object] = pa.Field(nullable=True, metadata={"sql": "DOUBLE[]"})
+
+    class Config:
+        unique = ["as_of", "entity", "raw_id"]
+
+
+class ModelMetrics(Base):
+    as_of: Time = _as_of()
+    model: Str = pa.Field(nullable=False)
+    protocol: Str = pa.Field(nullable=False)
+    metric: Str = pa.Field(nullable=False)
+    value: Float = pa.Field(nullable=False, ge=0)
+
+    class Config:
+        unique = ["as_of", "model", "protocol", "metric"]
+
+
+class Recommendations(Base):
+    as_of: Time = _as_of()
+    user_id: Int = pa.Field(nullable=False)
+    rank: Int = pa.Field(ge=1, le=10)
+    movie_id: Int = pa.Field(nullable=False)
+    predicted_rating: Float = pa.Field(nullable=False, **RATING)
+
+    class Config:
+        unique = ["as_of", "user_id", "rank"]
+
+
+class Rejects(Base):
+    """Quarantined source rows: nothing is dropped without a reason."""
+
+    asset: Str = pa.Field(nullable=False)
+    partition_date: Time = _date(nullable=False)
+    source: Str = pa.Field(nullable=False)
+    raw: Str = pa.Field(nullable=False, description="the row as received, JSON")
+    reason: Str = pa.Field(nullable=False)
+    rejected_at: Time
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    model: type[Base]
+    partition_column: str
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.model.to_schema().columns)
+
+    @property
+    def is_event(self) -> bool:
+        return self.partition_column != "as_of"
+
+
+def _snapshot(name: str, model: type[Base]) -> Table:
+    return Table(name, model, "as_of")
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table("raw_ratings", RawRatings, "rating_date"),
+        _snapshot("raw_movies", RawMovies),
+        _snapshot("raw_films", RawFilms),
+        _snapshot("cpi_series", CpiSeries),
+        _snapshot("movies", Movies),
+        _snapshot("genres", Genres),
+        _snapshot("movie_genres", MovieGenres),
+        _snapshot("films", Films),
+        _snapshot("film_links", FilmLinks),
+        _snapshot("ratings", Ratings),
+        _snapshot("cpi_monthly", CpiMonthly),
+        _snapshot("movie_features", MovieFeatures),
+        _snapshot("user_features", UserFeatures),
+        _snapshot("genre_daily", GenreDaily),
+        _snapshot("viewing_hourly", ViewingHourly),
+        _snapshot("trending", Trending),
+        _snapshot("fact_ratings", FactRatings),
+        _snapshot("dim_movie", DimMovie),
+        _snapshot("dim_user", DimUser),
+        _snapshot("dim_date", DimDate),
+        _snapshot("recommender", Recommender),
+        _snapshot("model_metrics", ModelMetrics),
+        _snapshot("recommendations", Recommendations),
+        Table("rejects", Rejects, "partition_date"),
+    ]
+}
+
+_SQL_TYPES = {
+    "Int64": "BIGINT",
+    "Float64": "DOUBLE",
+    "string": "VARCHAR",
+    "string[python]": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "datetime64[ns]": "TIMESTAMP",
+}
+
+
+def ddl(table: Table) -> str:
+    """CREATE TABLE statement derived from the model, so the table exists even when empty."""
+    cols = []
+    for name, col in table.model.to_schema().columns.items():
+        sql = (col.metadata or {}).get("sql") or _SQL_TYPES[str(col.dtype)]
+        cols.append(f'"{name}" {sql}')
+    return f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join(cols)})"
+
+
+def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns in schema order with schema dtypes; raises if a column is missing."""
+    missing = [c for c in table.columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{table.name}: missing columns {missing}")
+    out = frame[table.columns].copy()
+    for name, col in table.model.to_schema().columns.items():
+        if str(col.dtype) != "object":
+            out[name] = col.dtype.try_coerce(out[name])
+    return out

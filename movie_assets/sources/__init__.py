@@ -1,0 +1,1 @@
+"""Source readers behind one interface; downstream assets never know which one ran."""
