@@ -31,10 +31,17 @@ ratings_history = dg.define_asset_job(
 
 daily_schedule = dg.build_schedule_from_partitioned_job(movie_graph, hour_of_day=3)
 
-defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    jobs=[movie_graph, ratings_history],
-    schedules=[daily_schedule],
-    resources=build_resources(),
-    executor=dg.in_process_executor,
-)
+
+def build_defs(resources: dict | None = None) -> dg.Definitions:
+    """Tests pass their own resources (a temporary warehouse); the code location uses the defaults."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        jobs=[movie_graph, ratings_history],
+        schedules=[daily_schedule],
+        resources=resources or build_resources(),
+        # DuckDB has one writer at a time: steps run one after another in the run's process.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dagster_duckdb import DuckDBResource
 
 from movie_assets.settings import warehouse_path
 from movie_assets.sources.registry import SourceResource
 
 
-def build_resources() -> dict:
-    path = warehouse_path()
+def build_resources(path: Path | None = None) -> dict:
+    path = Path(path or warehouse_path())
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
         # Two cores: leave one for the webserver and Dash.
