@@ -7,11 +7,12 @@ import dagster as dg
 from movie_assets.clean import assets as clean
 from movie_assets.features import assets as features
 from movie_assets.model import assets as model
+from movie_assets.publish import assets as publish
 from movie_assets.partitions import daily_partitions
 from movie_assets.raw import assets as raw
 from movie_assets.resources import build_resources
 
-ALL_ASSETS = dg.load_assets_from_modules([raw, clean, features, model])
+ALL_ASSETS = dg.load_assets_from_modules([raw, clean, features, model, publish])
 
 # Every asset whose partitions are snapshots: all but the event table.
 SNAPSHOTS = dg.AssetSelection.all() - dg.AssetSelection.assets("raw_ratings")

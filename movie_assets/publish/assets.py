@@ -1,0 +1,202 @@
+"""The dashboard's read-only snapshot: the day's tables plus the pipeline's own data quality."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster_duckdb import DuckDBResource
+from duckdb import connect as open_duckdb
+
+from movie_assets import checks
+from movie_assets.partitions import daily_partitions, snapshot_day
+from movie_assets.publish import snapshot
+from movie_assets.schemas import TABLES
+from movie_assets.warehouse import table_exists
+
+GROUP = "publish"
+
+# Every snapshot table is an asset of the same name; the event table reaches Dash through them.
+SNAPSHOT_ASSETS = [t.name for t in TABLES.values() if not t.is_event]
+# Tables Dash shows over time rather than as of one day.
+HISTORY = {"model_metrics"}
+
+CHECK_COLUMNS = [
+    "asset",
+    "check_name",
+    "description",
+    "blocking",
+    "status",
+    "passed",
+    "failures",
+    "partition",
+    "run_id",
+    "evaluated_at",
+    "metadata",
+]
+RECONCILIATION_COLUMNS = [
+    "asset",
+    "raw_rows",
+    "clean_rows",
+    "rejected_rows",
+    "unaccounted_rows",
+    "passed",
+    "rejects_in_table",
+    "consistent",
+]
+
+
+def check_results(instance: dg.DagsterInstance, specs: list[dg.AssetCheckSpec]) -> pd.DataFrame:
+    """The latest execution of every given asset check, one row each, from the instance."""
+    specs = sorted(specs, key=lambda s: (s.asset_key.to_user_string(), s.name))
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [s.key for s in specs]
+    )
+    rows = []
+    for spec in specs:
+        key = spec.key
+        record = records.get(key)
+        evaluation = record.event.asset_check_evaluation if record and record.event else None
+        metadata = {k: v.value for k, v in evaluation.metadata.items()} if evaluation else {}
+        if record is None:
+            status = "never run"
+        elif record.status == AssetCheckExecutionRecordStatus.PLANNED:
+            status = "not evaluated"
+        else:
+            status = "passed" if evaluation.passed else "failed"
+        failures = metadata.get("failures", metadata.get("unaccounted_rows"))
+        rows.append(
+            {
+                "asset": key.asset_key.to_user_string(),
+                "check_name": key.name,
+                "description": spec.description,
+                "blocking": bool(spec.blocking),
+                "status": status,
+                "passed": evaluation.passed if evaluation else None,
+                "failures": int(failures) if failures is not None else None,
+                "partition": record.partition if record else None,
+                "run_id": record.run_id if record else None,
+                "evaluated_at": pd.Timestamp(record.create_timestamp, unit="s") if record else None,
+                "metadata": json.dumps(metadata, default=str, sort_keys=True),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=CHECK_COLUMNS)
+    frame["failures"] = frame["failures"].astype("Int64")
+    frame["passed"] = frame["passed"].astype("boolean")
+    frame["evaluated_at"] = pd.to_datetime(frame["evaluated_at"])
+    return frame
+
+
+def graph_checks(exclude: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """Every check the code location declares (a run may select only this asset), but our own."""
+    from movie_assets.definitions import ALL_ASSETS  # definitions imports this module
+
+    return [spec for asset in ALL_ASSETS for spec in asset.check_specs if spec.asset_key != exclude]
+
+
+def reconciliation(quality: pd.DataFrame, rejects_by_asset: pd.Series) -> pd.DataFrame:
+    """raw = clean + rejected per cleaner (check metadata), beside the rejects table's rows."""
+    rows = []
+    for row in quality[quality["check_name"] == "reconciles"].itertuples():
+        counts = json.loads(row.metadata)
+        in_table = int(rejects_by_asset.get(row.asset, 0))
+        rejected = counts.get("rejected_rows")
+        rows.append(
+            {
+                "asset": row.asset,
+                "raw_rows": counts.get("raw_rows"),
+                "clean_rows": counts.get("clean_rows"),
+                "rejected_rows": rejected,
+                "unaccounted_rows": counts.get("unaccounted_rows"),
+                "passed": row.passed,
+                "rejects_in_table": in_table,
+                "consistent": rejected == in_table,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=RECONCILIATION_COLUMNS)
+    for col in ["raw_rows", "clean_rows", "rejected_rows", "unaccounted_rows", "rejects_in_table"]:
+        frame[col] = frame[col].astype("Int64")
+    return frame.astype({"passed": "boolean", "consistent": "boolean"})
+
+
+def selects(day: date) -> dict[str, tuple[str, list]]:
+    """What the snapshot copies: each snapshot table as of the day, and that day's rejects."""
+    out = {
+        name: (f"SELECT * FROM {name} WHERE as_of {'<=' if name in HISTORY else '='} ?", [day])
+        for name in SNAPSHOT_ASSETS
+    }
+    out["rejects"] = ("SELECT * FROM rejects WHERE partition_date = ?", [day])
+    return out
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"duckdb"},
+    deps=SNAPSHOT_ASSETS,
+    check_specs=[
+        checks.spec(
+            "dashboard_snapshot",
+            "matches_warehouse",
+            "Every snapshot table holds as many rows as the warehouse as of the day.",
+        ),
+    ],
+)
+def dashboard_snapshot(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    """A read-only DuckDB copy for Dash, with the latest check results and reconciliation counts."""
+    day = snapshot_day(context)
+    directory = snapshot.snapshot_dir(Path(duckdb.database))
+    quality = check_results(context.instance, graph_checks(exclude=context.asset_key))
+    queries = selects(day)
+    with duckdb.get_connection() as con:
+        missing = [name for name in queries if not table_exists(con, name)]
+        if missing:
+            raise LookupError(f"tables {missing} do not exist: materialize them first")
+        rejects = con.execute(
+            "SELECT asset, count(*) AS n FROM rejects WHERE partition_date = ? GROUP BY asset",
+            [day],
+        ).df()
+        frames = {
+            "dq_checks": quality,
+            "dq_reconciliation": reconciliation(quality, rejects.set_index("asset")["n"]),
+            "snapshot_info": pd.DataFrame(
+                {
+                    "as_of": [pd.Timestamp(day)],
+                    "run_id": [context.run_id],
+                    "published_at": [pd.Timestamp.now(tz="UTC").tz_localize(None)],
+                }
+            ),
+        }
+        path = snapshot.write(con, directory, day, queries, frames)
+        expected = {
+            name: con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+            for name, (sql, params) in queries.items()
+        }
+    with open_duckdb(str(path), read_only=True) as copy:
+        copied = {
+            name: copy.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in expected
+        }
+    wrong = pd.DataFrame(
+        [
+            {"table": n, "warehouse": expected[n], "snapshot": copied[n]}
+            for n in expected
+            if expected[n] != copied[n]
+        ],
+        columns=["table", "warehouse", "snapshot"],
+    )
+    swapped = snapshot.publish(directory, path, day)
+    failed = quality[quality["status"] == "failed"]
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(path),
+            "published": swapped,
+            "checks": len(quality),
+            "checks_failed": len(failed),
+            "rows": dg.MetadataValue.json(copied),
+        },
+        check_results=[checks.failing_rows("matches_warehouse", wrong)],
+    )

@@ -1,0 +1,119 @@
+"""Read-only copies of the warehouse for Dash: versioned files behind an atomically swapped pointer.
+
+DuckDB allows one writing process or many readers, never both (FIELD_NOTES), so
+Dash never opens the live file. Each publish writes a complete new file under a
+temporary name, renames it to its versioned name, then replaces the small
+``CURRENT`` pointer with ``os.replace``: a reader sees the old snapshot or the
+new one, never half of one. Older files are pruned; a reader still holding one
+open keeps reading it (POSIX unlink).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from movie_assets.settings import warehouse_path
+
+POINTER = "CURRENT"
+PREFIX = "dashboard_"
+KEEP = 3
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    as_of: date
+    published_at: str
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+
+def snapshot_dir(warehouse: Path | str | None = None) -> Path:
+    """Snapshots live next to the warehouse they copy; MOVIE_SNAPSHOT_DIR overrides."""
+    configured = os.environ.get("MOVIE_SNAPSHOT_DIR")
+    if configured:
+        return Path(configured)
+    return Path(warehouse or warehouse_path()).parent / "snapshots"
+
+
+def current(directory: Path) -> Snapshot | None:
+    """The published snapshot, or None before the first publish."""
+    try:
+        info = json.loads((directory / POINTER).read_text())
+    except FileNotFoundError:
+        return None
+    return Snapshot(
+        directory / info["file"], date.fromisoformat(info["as_of"]), info["published_at"]
+    )
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def write(
+    con: duckdb.DuckDBPyConnection,
+    directory: Path,
+    day: date,
+    selects: dict[str, tuple[str, list]],
+    frames: dict[str, pd.DataFrame],
+) -> Path:
+    """A complete snapshot file: each table from a SELECT on the live connection or a frame."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    final = directory / f"{PREFIX}{day:%Y%m%d}_{stamp}.duckdb"
+    temporary = directory / f".{final.name}.tmp"
+    con.execute(f"ATTACH {_quote(temporary)} AS snap")
+    try:
+        for name, (sql, params) in selects.items():
+            con.execute(f"CREATE TABLE snap.{name} AS {sql}", params)
+        for name, frame in frames.items():
+            con.register("publish_frame", frame)
+            con.execute(f"CREATE TABLE snap.{name} AS SELECT * FROM publish_frame")
+            con.unregister("publish_frame")
+        con.execute("CHECKPOINT snap")
+    finally:
+        con.execute("DETACH snap")
+    os.replace(temporary, final)
+    return final
+
+
+def publish(directory: Path, path: Path, day: date, keep: int = KEEP) -> bool:
+    """Point readers at ``path`` unless a newer day is already published; prune old files."""
+    live = current(directory)
+    swapped = live is None or day >= live.as_of
+    if swapped:
+        info = {
+            "file": path.name,
+            "as_of": day.isoformat(),
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        temporary = directory / f".{POINTER}.tmp"
+        with open(temporary, "w") as handle:
+            json.dump(info, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, directory / POINTER)
+    prune(directory, keep)
+    return swapped
+
+
+def prune(directory: Path, keep: int = KEEP) -> list[Path]:
+    """Delete all but the newest ``keep`` files, never the one the pointer names."""
+    live = current(directory)
+    files = sorted(directory.glob(f"{PREFIX}*.duckdb"), key=lambda p: p.name.split("_")[-1])
+    removed = []
+    for path in files[:-keep] if keep else files:
+        if live is None or path.name != live.path.name:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
