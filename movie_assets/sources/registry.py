@@ -1,24 +1,119 @@
-"""Which reader runs: a Dagster resource, set from MOVIE_SOURCE by default."""
+"""Which reader runs: a Dagster resource, set from MOVIE_SOURCE and per-source variables.
+
+``kind`` is a source spec: one name (``movielens``) or a base with per-part
+overrides (``movielens,films=tmdb,cpi=fred``; see sources/composite.py). Paths,
+URLs and limits are resource fields, so they show in the launchpad; secrets (the
+TMDB key, the watch-log hashing key) are read from the environment by the
+readers only and never become config, metadata or log text (docs/sources.md).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import date
 
 import dagster as dg
+from pydantic import PrivateAttr
 
+from movie_assets.partitions import day_of
 from movie_assets.sources.base import MovieSource
+from movie_assets.sources.composite import CompositeSource, parse_spec
 from movie_assets.sources.embedded import EmbeddedSource
 
-READERS = {"embedded": EmbeddedSource}
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
 
 
 class SourceResource(dg.ConfigurableResource):
-    """Chooses the reader by name; downstream assets only see ``MovieSource``."""
+    """Chooses the reader(s) by name; downstream assets only see ``MovieSource``."""
 
-    kind: str = os.environ.get("MOVIE_SOURCE", "embedded")
+    kind: str = _env("MOVIE_SOURCE", "embedded")
+    movielens: str = _env("MOVIE_MOVIELENS")
+    kaggle: str = _env("MOVIE_KAGGLE_METADATA")
+    fred_cpi: str = _env("MOVIE_FRED_CPI")
+    watch_dir: str = _env("MOVIE_WATCH_DIR")
+    netflix: str = _env("MOVIE_NETFLIX_DIR")
+    tmdb_url: str = _env("MOVIE_TMDB_URL", "https://api.themoviedb.org/3")
+    tmdb_rate: float = float(_env("MOVIE_TMDB_RATE", "40"))
+    tmdb_workers: int = int(_env("MOVIE_TMDB_WORKERS", "8"))
+    tmdb_released_from: str = _env("MOVIE_TMDB_RELEASED_FROM")
+    tmdb_retry_seconds: float = float(_env("MOVIE_TMDB_RETRY_SECONDS", "60"))
+
+    _as_of: date | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # A snapshot run is one partition: its day is the as-of day of the readers' rejects
+        # and the last release day TMDB is asked about.
+        run = context.dagster_run
+        key = run.tags.get("dagster/partition") if run is not None else None
+        self._as_of = day_of(key) if key else None
 
     def reader(self) -> MovieSource:
-        try:
-            return READERS[self.kind]()
-        except KeyError:
-            raise ValueError(f"unknown source {self.kind!r}; known: {sorted(READERS)}") from None
+        if self.kind == "embedded":
+            return EmbeddedSource()
+        parts = parse_spec(self.kind, PROVIDES)
+        return CompositeSource(self.kind, parts, lambda name: READERS[name](self, self._as_of))
+
+
+def _movielens(cfg: SourceResource, as_of: date | None) -> MovieSource:
+    from movie_assets.sources.movielens_files import MovieLensFiles
+
+    return MovieLensFiles(cfg.movielens, as_of)
+
+
+def _kaggle(cfg: SourceResource, as_of: date | None) -> MovieSource:
+    from movie_assets.sources.kaggle import KaggleMetadata
+
+    return KaggleMetadata(cfg.kaggle, as_of)
+
+
+def _fred(cfg: SourceResource, as_of: date | None) -> MovieSource:
+    from movie_assets.sources.fred import FredCpi
+
+    return FredCpi(cfg.fred_cpi, as_of)
+
+
+def _watch(cfg: SourceResource, as_of: date | None) -> MovieSource:
+    from movie_assets.sources.watch_logs import WatchLogs
+
+    return WatchLogs(cfg.watch_dir)
+
+
+def _netflix(cfg: SourceResource, as_of: date | None) -> MovieSource:
+    from movie_assets.sources.netflix import NetflixPrize
+
+    return NetflixPrize(cfg.netflix, as_of)
+
+
+def _tmdb(cfg: SourceResource, as_of: date | None) -> MovieSource:
+    from movie_assets.sources.tmdb import TmdbClient, TmdbSource
+
+    client = TmdbClient(
+        cfg.tmdb_url, rate=cfg.tmdb_rate, retry_seconds=cfg.tmdb_retry_seconds
+    )
+    released_from = day_of(cfg.tmdb_released_from) if cfg.tmdb_released_from else None
+    return TmdbSource(client, as_of=as_of, released_from=released_from, workers=cfg.tmdb_workers)
+
+
+READERS: dict[str, Callable[[SourceResource, date | None], MovieSource]] = {
+    "embedded": lambda cfg, as_of: EmbeddedSource(),
+    "movielens": _movielens,
+    "kaggle": _kaggle,
+    "fred": _fred,
+    "watch_logs": _watch,
+    "netflix": _netflix,
+    "tmdb": _tmdb,
+}
+
+# The parts of MovieSource each reader has; the rest come from the embedded reader.
+PROVIDES: dict[str, set[str]] = {
+    "embedded": {"movies", "films", "ratings", "cpi"},
+    "movielens": {"movies", "ratings"},
+    "kaggle": {"films"},
+    "fred": {"cpi"},
+    "watch_logs": {"ratings"},
+    "netflix": {"movies", "ratings"},
+    "tmdb": {"films"},
+}

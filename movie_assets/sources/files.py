@@ -1,0 +1,108 @@
+"""What the file readers share: fetching a path or URL, and rejects that name file and line."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+import requests
+
+from movie_assets.settings import DATA_DIR
+
+CHUNK_ROWS = 1_000_000
+DOWNLOAD_TIMEOUT = (10, 60)
+
+
+class SourceFileError(ValueError):
+    """Input that cannot be read at all; the message names the file and, where known, the line."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MOVIE_SOURCE_CACHE", DATA_DIR / "source_cache"))
+
+
+def is_url(location: str) -> bool:
+    return urlparse(location).scheme in {"http", "https"}
+
+
+def local_copy(location: str) -> Path:
+    """A local file for a path or an http(s) URL; a URL is downloaded once into the cache.
+
+    The download goes to a temporary name first, so an interrupted transfer never
+    leaves a truncated file that a later run would take for the whole archive.
+    """
+    if not location:
+        raise ValueError("no file configured for this source (see docs/sources.md)")
+    if not is_url(location):
+        path = Path(location).expanduser()
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or directory")
+        return path
+    name = Path(urlparse(location).path).name or "download"
+    digest = hashlib.sha256(location.encode()).hexdigest()[:16]
+    target = cache_dir() / f"{digest}-{name}"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(target.suffix + ".part")
+    with requests.get(location, stream=True, timeout=DOWNLOAD_TIMEOUT) as response:
+        if response.status_code != 200:
+            raise OSError(f"{location}: HTTP {response.status_code} while downloading")
+        expected = response.headers.get("Content-Length")
+        with partial.open("wb") as out:
+            for block in response.iter_content(1 << 20):
+                out.write(block)
+    if expected is not None and partial.stat().st_size != int(expected):
+        partial.unlink()
+        raise OSError(f"{location}: download truncated ({expected} bytes announced)")
+    partial.replace(target)
+    return target
+
+
+@dataclass
+class Rejects:
+    """Rejected records collected while reading: the raw text, and why, with file and line."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, day: date | pd.Timestamp, raw: str, reason: str) -> None:
+        self.rows.append({"partition_date": pd.Timestamp(day), "raw": raw, "reason": reason})
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["partition_date", "raw", "reason"])
+
+
+def first_partition_day() -> date:
+    """Where rows without a usable date are booked, so each is reported once, not per run."""
+    from movie_assets.partitions import daily_partitions
+
+    return daily_partitions.start.date()
+
+
+def snapshot_day(as_of: date | None) -> date:
+    """The day a snapshot's rejects are booked on: the run's partition, else today (UTC)."""
+    return as_of or datetime.now(UTC).date()
+
+
+def books_undated(first: date, last: date) -> bool:
+    return first <= first_partition_day() <= last
+
+
+def epoch_day(seconds: pd.Series) -> pd.Series:
+    return pd.to_datetime(seconds, unit="s", utc=True).dt.date
+
+
+def as_int(series: pd.Series) -> pd.Series:
+    """Integers, NA where the text is not a whole number."""
+    text = series.astype("string").str.strip()
+    ok = text.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)
+    return pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+
+
+def as_float(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series.astype("string").str.strip(), errors="coerce").astype("Float64")

@@ -1,0 +1,262 @@
+"""MovieLens releases from GroupLens, as published: a zip (path or URL) or its unpacked folder.
+
+Three layouts exist:
+- ml-latest-small, ml-25m, ml-32m: ``ratings.csv``, ``movies.csv``, ``links.csv``, ``tags.csv``
+  (UTF-8, header line, quoted titles);
+- ml-1m: ``ratings.dat``, ``movies.dat`` with ``::`` between fields (latin-1, no header);
+- ml-100k: ``u.data`` (tab-separated), ``u.item`` and ``u.genre`` (pipe-separated, latin-1).
+
+Ratings are streamed in chunks, so ml-32m fits in bounded memory. ``links.csv`` is the
+only bridge from a MovieLens id to TMDB and IMDb ids: the two id spaces never meet directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from movie_assets.sources import ratings_parse
+from movie_assets.sources.base import Received
+from movie_assets.sources.files import (
+    CHUNK_ROWS,
+    Rejects,
+    SourceFileError,
+    as_int,
+    local_copy,
+    snapshot_day,
+)
+
+LAYOUTS = {
+    "csv": {"ratings": "ratings.csv", "movies": "movies.csv", "links": "links.csv"},
+    "dat": {"ratings": "ratings.dat", "movies": "movies.dat"},
+    "100k": {"ratings": "u.data", "movies": "u.item", "genres": "u.genre"},
+}
+ML100K_GENRES = [
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
+    "Sci-Fi", "Thriller", "War", "Western",
+]
+
+
+class Release:
+    """One MovieLens release, zipped or unpacked; members are found by their file name."""
+
+    def __init__(self, location: str):
+        self.path = local_copy(location)
+        if self.path.is_dir():
+            self.members = {p.name: p for p in self.path.rglob("*") if p.is_file()}
+        else:
+            try:
+                with zipfile.ZipFile(self.path) as archive:
+                    names = archive.namelist()
+            except zipfile.BadZipFile as err:
+                raise SourceFileError(f"{self.path}: not a readable zip archive ({err})") from None
+            self.members = {PurePosixPath(n).name: n for n in names if not n.endswith("/")}
+        self.layout = next(
+            (name for name, files in LAYOUTS.items() if files["ratings"] in self.members), None
+        )
+        if self.layout is None:
+            raise SourceFileError(
+                f"{self.path}: no ratings.csv, ratings.dat or u.data inside; "
+                "is this a MovieLens release?"
+            )
+
+    def label(self, role: str) -> str:
+        return f"{self.path.name}:{LAYOUTS[self.layout][role]}"
+
+    def has(self, role: str) -> bool:
+        return LAYOUTS[self.layout].get(role) in self.members
+
+    @contextmanager
+    def open(self, role: str) -> Iterator[io.BufferedIOBase]:
+        name = LAYOUTS[self.layout].get(role)
+        if name not in self.members:
+            raise SourceFileError(f"{self.path}: {name or role} is missing from the release")
+        member = self.members[name]
+        if isinstance(member, Path):
+            with member.open("rb") as stream:
+                yield stream
+            return
+        with zipfile.ZipFile(self.path) as archive, archive.open(member) as stream:
+            try:
+                yield stream
+            except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+                raise SourceFileError(
+                    f"{self.label(role)}: archive member is truncated or corrupt ({err})"
+                ) from None
+
+
+def _records(
+    stream, label: str, encoding: str, separator: str, columns: list[str], header: bool,
+    rejects: Rejects, day: date,
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each well-formed line; the others become rejects."""
+    for number, line in enumerate(io.TextIOWrapper(stream, encoding, "surrogateescape",
+                                                   newline=""), start=1):
+        text = line.rstrip("\r\n")
+        if any("\udc80" <= ch <= "\udcff" for ch in text):
+            raw = text.encode(encoding, "surrogateescape").decode("latin-1")
+            rejects.add(day, raw, f"{label} line {number}: not valid {encoding} (wrong encoding?)")
+            continue
+        if separator == ",":
+            fields = next(csv.reader([text]), [])
+        else:
+            fields = text.split(separator)
+        if number == 1 and header:
+            missing = [c for c in columns if c not in fields]
+            if missing:
+                raise SourceFileError(
+                    f"{label} line 1: missing column(s) {missing}; header is {fields}"
+                )
+            continue
+        if not text.strip():
+            rejects.add(day, text, f"{label} line {number}: blank line")
+            continue
+        if len(fields) != len(columns):
+            rejects.add(
+                day, text,
+                f"{label} line {number}: {len(fields)} fields, expected {len(columns)} "
+                "(truncated or shifted line?)",
+            )
+            continue
+        yield number, fields
+
+
+def _guarded(chunks, label: str):
+    """pandas' own parse errors name the line but not the file: add it."""
+    try:
+        yield from chunks
+    except pd.errors.ParserError as err:
+        raise SourceFileError(f"{label}: {err}") from None
+
+
+class MovieLensFiles:
+    """Reader for a MovieLens release; the catalogue, ratings and links, no films or CPI."""
+
+    name = "movielens"
+
+    def __init__(self, location: str, as_of: date | None = None):
+        self.release = Release(location)
+        self.as_of = as_of
+
+    # --- catalogue ------------------------------------------------------------------------------
+
+    def movies(self) -> Received:
+        rejects, day = Rejects(), snapshot_day(self.as_of)
+        layout = self.release.layout
+        label = self.release.label("movies")
+        rows = []
+        with self.release.open("movies") as stream:
+            if layout == "csv":
+                cols = ["movieId", "title", "genres"]
+                for number, (movie_id, title, genres) in _records(
+                    stream, label, "utf-8", ",", cols, True, rejects, day
+                ):
+                    rows.append((number, movie_id, title, genres))
+            elif layout == "dat":
+                for number, (movie_id, title, genres) in _records(
+                    stream, label, "latin-1", "::", ["id", "title", "genres"], False, rejects, day
+                ):
+                    rows.append((number, movie_id, title, genres))
+            else:
+                cols = ["id", "title", "release", "video", "url", *ML100K_GENRES]
+                for number, fields in _records(
+                    stream, label, "latin-1", "|", cols, False, rejects, day
+                ):
+                    flags = fields[5:]
+                    if any(f not in {"0", "1"} for f in flags):
+                        rejects.add(day, "|".join(fields),
+                                    f"{label} line {number}: genre flags are not 0/1")
+                        continue
+                    genres = "|".join(g for g, f in zip(ML100K_GENRES, flags, strict=True)
+                                      if f == "1" and g != "unknown")
+                    rows.append((number, fields[0], fields[1], genres))
+        frame = pd.DataFrame(rows, columns=["line", "movie_id", "title", "genres"])
+        ids = as_int(frame["movie_id"])
+        for i in frame.index[ids.isna()]:
+            rejects.add(day, str(frame.at[i, "movie_id"]),
+                        f"{label} line {frame.at[i, 'line']}: movie id not an integer")
+        frame = frame[ids.notna()]
+        movies = pd.DataFrame(
+            {
+                "movie_id": ids[frame.index],
+                "title": frame["title"].astype("string"),
+                "year": pd.Series(pd.NA, index=frame.index, dtype="Float64"),
+                "genres": frame["genres"].astype("string"),
+            }
+        ).reset_index(drop=True)
+        return Received(movies, rejects.frame())
+
+    def links(self) -> Received:
+        """MovieLens id to IMDb ('tt' + 7 digits) and TMDB ids; a missing TMDB id stays NA."""
+        rejects, day = Rejects(), snapshot_day(self.as_of)
+        label = self.release.label("links")
+        with self.release.open("links") as stream:
+            records = list(_records(stream, label, "utf-8", ",", ["movieId", "imdbId", "tmdbId"],
+                                    True, rejects, day))
+        frame = pd.DataFrame([f for _, f in records], columns=["movie_id", "imdb", "tmdb"])
+        lines = pd.Series([n for n, _ in records], dtype="Int64")
+        movie_id, imdb = as_int(frame["movie_id"]), as_int(frame["imdb"])
+        tmdb = as_int(frame["tmdb"])
+        bad = movie_id.isna() | imdb.isna() | (tmdb.isna() & (frame["tmdb"].str.strip() != ""))
+        for i in frame.index[bad]:
+            rejects.add(day, ",".join(frame.loc[i]),
+                        f"{label} line {lines[i]}: ids are not integers")
+        links = pd.DataFrame(
+            {
+                "movie_id": movie_id,
+                "imdb_id": "tt" + imdb.astype("string").str.zfill(7),
+                "tmdb_id": tmdb,
+            }
+        )[~bad].reset_index(drop=True)
+        return Received(links, rejects.frame())
+
+    # --- ratings --------------------------------------------------------------------------------
+
+    def ratings(self, first: date, last: date) -> Received:
+        rejects = Rejects()
+        layout = self.release.layout
+        label = self.release.label("ratings")
+        options = {
+            "csv": {"sep": ",", "header": 0, "engine": "c"},
+            "dat": {"sep": "::", "header": None, "engine": "python"},
+            "100k": {"sep": "\t", "header": None, "engine": "c"},
+        }[layout]
+        header_lines = 1 if layout == "csv" else 0
+        kept = []
+        with self.release.open("ratings") as stream:
+            chunks = pd.read_csv(
+                stream, **options, names=ratings_parse.COLUMNS if layout != "csv" else None,
+                dtype=str, encoding="latin-1", chunksize=CHUNK_ROWS, skip_blank_lines=False,
+                keep_default_na=False,
+            )
+            for chunk in _guarded(chunks, label):
+                if layout == "csv":
+                    expected = ["userId", "movieId", "rating", "timestamp"]
+                    missing = [c for c in expected if c not in chunk.columns]
+                    if missing:
+                        raise SourceFileError(
+                            f"{label} line 1: missing column(s) {missing}; "
+                            f"header is {list(chunk.columns)}"
+                        )
+                    chunk = chunk[expected].set_axis(ratings_parse.COLUMNS, axis=1)
+                lines = pd.Series(chunk.index + 1 + header_lines, index=chunk.index)
+                sep = {"csv": ",", "dat": "::", "100k": "\t"}[layout]
+                kept.append(ratings_parse.split_chunk(
+                    chunk, lines, label, first, last, rejects, separator=sep
+                ))
+        return Received(ratings_parse.concat(kept), rejects.frame())
+
+    def films(self) -> Received:
+        raise NotImplementedError("MovieLens has no film metadata: compose it with a film source")
+
+    def cpi(self) -> Received:
+        raise NotImplementedError("MovieLens has no CPI: compose it with a CPI source")

@@ -1,0 +1,76 @@
+"""Chunks of rating text to RawRatings rows and rejects, the same way for every file source.
+
+The reader rejects what it cannot parse (a missing or non-numeric field, an
+unparseable date); what parses but is invalid (a rating out of range, an
+unknown movie, a duplicate) goes through to the clean layer, which quarantines
+it with its reason. Each rejected line is booked on the day it names, or on the
+first partition day when it has no usable date, so it is reported exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from movie_assets.sources.files import Rejects, as_float, as_int, first_partition_day
+
+COLUMNS = ["user_id", "movie_id", "rating", "timestamp"]
+
+
+def split_chunk(
+    text: pd.DataFrame,
+    lines: pd.Series,
+    label: str,
+    first: date,
+    last: date,
+    rejects: Rejects,
+    timestamp: pd.Series | None = None,
+    separator: str = ",",
+    undated_day: date | None = None,
+) -> pd.DataFrame:
+    """Rows of ``text`` (string columns user_id, movie_id, rating, timestamp) dated first..last.
+
+    ``timestamp`` overrides the parsed epoch seconds (for sources that carry dates);
+    ``undated_day`` books lines without a usable date elsewhere than the first partition.
+    """
+    undated_day = undated_day or first_partition_day()
+    parsed = pd.DataFrame(
+        {
+            "user_id": as_int(text["user_id"]),
+            "movie_id": as_int(text["movie_id"]),
+            "rating": as_float(text["rating"]),
+            "timestamp": as_int(text["timestamp"]) if timestamp is None else timestamp,
+        },
+        index=text.index,
+    )
+    day = pd.to_datetime(parsed["timestamp"], unit="s", utc=True, errors="coerce").dt.date
+    in_window = (day >= first) & (day <= last)
+    reason = pd.Series(pd.NA, index=text.index, dtype="string")
+    for column, what in [
+        ("timestamp", "date unparseable"),
+        ("user_id", "user id not an integer"),
+        ("movie_id", "movie id not an integer"),
+        ("rating", "rating not a number"),
+    ]:
+        reason = reason.mask(reason.isna() & parsed[column].isna(), what)
+    bad = reason.notna()
+    undated = bad & day.isna()
+    report = (bad & in_window.fillna(False).astype(bool)) | (
+        undated if first <= undated_day <= last else False
+    )
+    for i in text.index[report]:
+        raw = separator.join("" if pd.isna(v) else str(v) for v in text.loc[i].to_numpy())
+        booked = undated_day if pd.isna(day[i]) else day[i]
+        rejects.add(booked, raw, f"{label} line {lines[i]}: {reason[i]}")
+    keep = ~bad & in_window.fillna(False).astype(bool)
+    return parsed[keep]
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="Int64") for c in COLUMNS}).astype(
+            {"rating": "Float64"}
+        )
+    return pd.concat(frames, ignore_index=True)[COLUMNS]

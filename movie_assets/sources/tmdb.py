@@ -1,0 +1,348 @@
+"""TMDB API v3: films released on each day, discovered page by page, details fetched in parallel.
+
+HTTP is ``requests`` (pooled connections per thread); retries are ``tenacity``:
+exponential backoff with jitter on 429 (never sooner than ``Retry-After``), 5xx,
+timeouts, dropped connections and unreadable JSON, stopped before the per-request
+time budget would be exceeded. Every request, retries included, waits for one
+shared rate limiter (evenly spaced starts, default 40 per second).
+
+The credential comes from TMDB_BEARER_TOKEN (sent as a header) or TMDB_API_KEY
+(TMDB v3 takes it as a query parameter). Neither is ever put in a log line, an
+exception, run metadata or the warehouse: errors are built from the path without
+the query, raised outside the ``except`` block so no chained exception carries a
+URL, and urllib3's debug log of request lines is redacted.
+
+A day's films are cached on disk once the day is complete (no rejects) and at
+least ``FINAL_AFTER_DAYS`` old, so a daily run asks TMDB about recent days only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+import requests
+import tenacity
+
+from movie_assets.sources.base import Received
+from movie_assets.sources.files import Rejects, cache_dir, first_partition_day, snapshot_day
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV, KEY_ENV = "TMDB_BEARER_TOKEN", "TMDB_API_KEY"
+MAX_PAGES = 500  # TMDB serves at most 500 pages of a discover query
+FINAL_AFTER_DAYS = 14
+DETAIL_FIELDS = [
+    "id", "imdb_id", "title", "release_date", "genres", "runtime", "budget", "revenue",
+    "popularity", "vote_average", "vote_count", "original_language", "production_companies",
+    "production_countries",
+]
+
+
+class TmdbError(RuntimeError):
+    """A request that failed for good; the message never holds the credential."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class _Transient(Exception):
+    """Worth another try; ``wait`` is the server's Retry-After in seconds, if it sent one."""
+
+    def __init__(self, message: str, wait: float = 0.0):
+        super().__init__(message)
+        self.wait = wait
+
+
+class RateLimiter:
+    """Evenly spaced request starts shared by all threads: at most ``rate`` in any second, +1."""
+
+    def __init__(self, rate: float):
+        if rate <= 0:
+            raise ValueError("the TMDB rate limit must be positive")
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class _Redact(logging.Filter):
+    def __init__(self, secret: str):
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if self.secret in message:
+                record.msg, record.args = message.replace(self.secret, "***"), None
+        return True
+
+
+def _credential() -> tuple[dict, dict, str]:
+    """Headers, query parameters and the secret itself, from the environment."""
+    token, key = os.environ.get(TOKEN_ENV, ""), os.environ.get(KEY_ENV, "")
+    if token:
+        return {"Authorization": f"Bearer {token}"}, {}, token
+    if key:
+        return {}, {"api_key": key}, key
+    raise TmdbError(f"set {TOKEN_ENV} or {KEY_ENV} to use the TMDB source")
+
+
+class TmdbClient:
+    """GET requests against TMDB with rate limiting, retries and a per-request time budget."""
+
+    def __init__(
+        self,
+        base_url: str = "https://api.themoviedb.org/3",
+        rate: float = 40.0,
+        retry_seconds: float = 60.0,
+        max_attempts: int = 8,
+        timeout: tuple[float, float] = (5.0, 15.0),
+        backoff: float = 0.5,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.limiter = RateLimiter(rate)
+        self.retry_seconds = retry_seconds
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self.backoff = backoff
+        self.attempts = 0  # every request sent, retries included
+        self._count_lock = threading.Lock()
+        self._local = threading.local()
+        self._headers, self._params, secret = _credential()
+        redact = _Redact(secret)
+        for name in ("urllib3.connectionpool", "requests", __name__):
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, _Redact) and f.secret == secret for f in logger.filters):
+                logger.addFilter(redact)
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update({"Accept": "application/json", **self._headers})
+            self._local.session = session
+        return session
+
+    def _attempt(self, path: str, params: dict) -> dict:
+        self.limiter.wait()
+        with self._count_lock:
+            self.attempts += 1
+        failure = None
+        try:
+            response = self._session().get(
+                self.base_url + path, params={**params, **self._params}, timeout=self.timeout
+            )
+        except requests.Timeout:
+            failure = _Transient(f"GET {path}: timed out")
+        except requests.ConnectionError:
+            failure = _Transient(f"GET {path}: connection failed")
+        if failure is not None:
+            raise failure
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise _Transient(f"GET {path}: HTTP {status}", _retry_after(response))
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if status != 200:
+            raise TmdbError(f"GET {path}: HTTP {status}: {_status_message(body)}", status)
+        if not isinstance(body, dict):
+            raise _Transient(f"GET {path}: response is not a JSON object (malformed JSON?)")
+        if body.get("success") is False:
+            raise TmdbError(f"GET {path}: {_status_message(body)}", status)
+        return body
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exponential = self.backoff * 2 ** (state.attempt_number - 1)
+        jittered = random.uniform(0, exponential)
+        error = state.outcome.exception() if state.outcome else None
+        server = error.wait if isinstance(error, _Transient) else 0.0
+        return max(server, jittered)
+
+    def get(self, path: str, **params) -> dict:
+        """The JSON object at ``path``; TmdbError once retries are used up or on a 4xx."""
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Transient),
+            wait=self._wait,
+            stop=tenacity.stop_after_attempt(self.max_attempts)
+            | tenacity.stop_before_delay(self.retry_seconds),
+            reraise=True,
+        )
+        failure = None
+        try:
+            return retrying(self._attempt, path, params)
+        except _Transient as err:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            failure = TmdbError(f"{err} (gave up after {attempts} attempts)")
+        raise failure
+
+    def discover_day(self, day: date) -> tuple[list[int], int]:
+        """Ids of the films whose primary release is ``day``, every page; and total_results."""
+        ids: dict[int, None] = {}
+        page, pages, total = 1, 1, 0
+        while page <= pages:
+            body = self.get(
+                "/discover/movie",
+                **{
+                    "primary_release_date.gte": day.isoformat(),
+                    "primary_release_date.lte": day.isoformat(),
+                    "sort_by": "original_title.asc",
+                    "include_adult": "false",
+                    "page": page,
+                },
+            )
+            pages, total = int(body.get("total_pages", 0)), int(body.get("total_results", 0))
+            if pages > MAX_PAGES:
+                raise TmdbError(f"discover {day}: {pages} pages, TMDB serves {MAX_PAGES}")
+            ids.update((int(r["id"]), None) for r in body.get("results", []))
+            page += 1
+        return list(ids), total
+
+    def details(self, movie_id: int) -> dict:
+        body = self.get(f"/movie/{movie_id}")
+        return {k: body.get(k) for k in DETAIL_FIELDS}
+
+
+def _retry_after(response: requests.Response) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = pd.Timestamp(value)
+        return max(0.0, (when - pd.Timestamp.now(tz="UTC")).total_seconds())
+    except (ValueError, TypeError):
+        return 0.0
+
+
+def _status_message(body) -> str:
+    if isinstance(body, dict) and "status_message" in body:
+        return f"{body['status_message']} (TMDB status_code {body.get('status_code')})"
+    return "no JSON error body"
+
+
+def _names(items) -> str:
+    return ", ".join(str(i.get("name", "")) for i in items or [] if isinstance(i, dict))
+
+
+def to_films(details: list[dict]) -> pd.DataFrame:
+    """TMDB details in the RawFilms layout; 0 budget or revenue stays 0 (clean: unknown)."""
+    frame = pd.DataFrame(details, columns=DETAIL_FIELDS)
+    released = pd.to_datetime(frame["release_date"], format="%Y-%m-%d", errors="coerce")
+    return pd.DataFrame(
+        {
+            "film_id": frame["id"].astype("Int64"),
+            "imdb_id": frame["imdb_id"].replace("", None),
+            "title": frame["title"],
+            "year": released.dt.year.astype("Int64"),
+            "released": frame["release_date"].replace("", None),
+            "runtime": pd.to_numeric(frame["runtime"], errors="coerce"),
+            "genre": frame["genres"].map(_names),
+            "language": frame["original_language"],
+            "country": frame["production_countries"].map(_names),
+            "director": None,
+            "metacritic": None,
+            "tomato_meter": None,
+            "tomato_rating": None,
+            "box_office": pd.to_numeric(frame["revenue"], errors="coerce"),
+            "budget": pd.to_numeric(frame["budget"], errors="coerce"),
+        }
+    )
+
+
+class TmdbSource:
+    """Films from TMDB: every film whose primary release falls on ``released_from``..as-of day."""
+
+    name = "tmdb"
+
+    def __init__(
+        self,
+        client: TmdbClient,
+        as_of: date | None = None,
+        released_from: date | None = None,
+        workers: int = 8,
+        cache: Path | None = None,
+    ):
+        self.client = client
+        self.as_of = snapshot_day(as_of)
+        self.released_from = released_from or first_partition_day()
+        self.workers = workers
+        host = urlparse(client.base_url).netloc.replace(":", "_") or "tmdb"
+        self.cache = cache or cache_dir() / "tmdb" / host
+
+    def day(self, day: date) -> tuple[list[dict], Rejects]:
+        """Every film released on ``day`` with its details; failed details become rejects."""
+        cached = self.cache / f"{day.isoformat()}.json"
+        if cached.exists():
+            return json.loads(cached.read_text()), Rejects()
+        ids, total = self.client.discover_day(day)
+        rejects = Rejects()
+        if len(ids) != total:
+            rejects.add(self.as_of, json.dumps({"release_date": day.isoformat()}),
+                        f"TMDB discover {day}: {len(ids)} distinct films over all pages, "
+                        f"total_results said {total} (the listing changed while paging?)")
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="tmdb") as pool:
+            outcomes = list(pool.map(self._details, ids))
+        details = []
+        for movie_id, outcome in zip(ids, outcomes, strict=True):
+            if isinstance(outcome, TmdbError):
+                rejects.add(self.as_of, json.dumps({"id": movie_id, "release_date": str(day)}),
+                            f"TMDB details of film {movie_id}: {outcome}")
+            else:
+                details.append(outcome)
+        final = day <= datetime.now(UTC).date() - timedelta(days=FINAL_AFTER_DAYS)
+        if final and not rejects.rows:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(".part")
+            partial.write_text(json.dumps(details))
+            partial.replace(cached)
+        log.info("TMDB %s: %d films, %d rejected", day, len(details), len(rejects.rows))
+        return details, rejects
+
+    def _details(self, movie_id: int) -> dict | TmdbError:
+        try:
+            return self.client.details(movie_id)
+        except TmdbError as err:
+            if err.status in (401, 403):
+                raise
+            return err
+
+    def films(self) -> Received:
+        rejects, details = Rejects(), []
+        day = self.released_from
+        while day <= self.as_of:
+            got, bad = self.day(day)
+            details.extend(got)
+            rejects.rows.extend(bad.rows)
+            day += timedelta(days=1)
+        return Received(to_films(details), rejects.frame())
+
+    def movies(self) -> Received:
+        raise NotImplementedError("TMDB is films only here: compose it with a catalogue source")
+
+    def ratings(self, first: date, last: date) -> Received:
+        raise NotImplementedError("TMDB is films only here: compose it with a ratings source")
+
+    def cpi(self) -> Received:
+        raise NotImplementedError("TMDB has no CPI: compose it with a CPI source")

@@ -1,0 +1,137 @@
+"""Watch-history logs: CSV files landing in a folder, one rating or view per line.
+
+Columns: ``user_id, movie_id, timestamp, rating, session_id`` with a header line.
+``timestamp`` is epoch seconds or ISO 8601 (UTC if no offset). ``user_id`` may be
+anything a service logs, an e-mail address included, so it is replaced on read by a
+keyed hash (HMAC-SHA256 with MOVIE_WATCH_KEY, first 63 bits): the same user maps to
+the same id across files, and without the key the id cannot be traced back to an
+address by hashing guesses. Neither the identifier nor the session id is stored,
+not even in a reject's raw text. A line without a usable date is booked on the day
+its file landed, the day the sensor also runs (movie_assets/sensors.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from movie_assets.sources import ratings_parse
+from movie_assets.sources.base import Received
+from movie_assets.sources.files import Rejects, SourceFileError
+
+COLUMNS = ["user_id", "movie_id", "timestamp", "rating", "session_id"]
+KEY_ENV = "MOVIE_WATCH_KEY"
+PATTERN = "*.csv"
+
+
+def pseudonym(user: str, key: bytes) -> int:
+    digest = hmac.new(key, user.strip().encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def watch_key() -> bytes:
+    key = os.environ.get(KEY_ENV, "")
+    if len(key) < 16:
+        raise RuntimeError(
+            f"{KEY_ENV} must hold a secret of at least 16 characters to pseudonymize users"
+        )
+    return key.encode()
+
+
+def landing_day(path: Path) -> date:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date()
+
+
+def epoch_seconds(text: pd.Series) -> pd.Series:
+    """Epoch seconds from integer seconds or ISO 8601 text; NA where neither parses."""
+    text = text.astype("string").str.strip()
+    numeric = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    seconds = pd.to_numeric(text.where(numeric), errors="coerce").astype("Int64")
+    iso = pd.to_datetime(text.where(~numeric), utc=True, format="ISO8601", errors="coerce")
+    from_iso = (iso - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    return seconds.fillna(from_iso.astype("Int64"))
+
+
+def read_file(path: Path, key: bytes) -> tuple[pd.DataFrame, pd.Series, Rejects]:
+    """A log file as text columns (user pseudonymized), its line numbers, and unreadable lines."""
+    rejects, day, rows, lines = Rejects(), landing_day(path), [], []
+    text = path.read_bytes().decode("utf-8-sig", "surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise SourceFileError(
+            f"{path.name} line 1: missing column(s) {missing}; header is {header}"
+        )
+    position = [header.index(c) for c in COLUMNS]
+    for fields in reader:
+        number = reader.line_num
+        if len(fields) != len(header):
+            rejects.add(day, f"[{len(fields)} fields withheld: may hold personal data]",
+                        f"{path.name} line {number}: {len(fields)} fields, expected "
+                        f"{len(header)} (truncated line?)")
+            continue
+        if any("\udc80" <= ch <= "\udcff" for f in fields for ch in f):
+            rejects.add(day, "[line withheld: may hold personal data]",
+                        f"{path.name} line {number}: not valid UTF-8 (wrong encoding?)")
+            continue
+        user, movie, stamp, rating, _session = (fields[i] for i in position)
+        rows.append((str(pseudonym(user, key)) if user.strip() else "", movie, rating, stamp))
+        lines.append(number)
+    frame = pd.DataFrame(rows, columns=ratings_parse.COLUMNS, dtype="string")
+    return frame, pd.Series(lines, dtype="Int64"), rejects
+
+
+def file_days(path: Path, key: bytes) -> set[date]:
+    """The days a file touches: its events' days, and its landing day if a line is undated."""
+    frame, _, rejects = read_file(path, key)
+    seconds = epoch_seconds(frame["timestamp"])
+    days = set(pd.to_datetime(seconds.dropna(), unit="s", utc=True).dt.date)
+    if seconds.isna().any() or rejects.rows:
+        days.add(landing_day(path))
+    return days
+
+
+class WatchLogs:
+    """Reader for a folder of watch-history CSV files; ratings only."""
+
+    name = "watch_logs"
+
+    def __init__(self, folder: str):
+        if not folder:
+            raise ValueError("no watch-log folder configured (MOVIE_WATCH_DIR)")
+        self.folder = Path(folder).expanduser()
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"{self.folder}: no such folder")
+
+    def files(self) -> list[Path]:
+        return sorted(self.folder.glob(PATTERN))
+
+    def ratings(self, first: date, last: date) -> Received:
+        key, rejects, kept = watch_key(), Rejects(), []
+        for path in self.files():
+            frame, lines, unreadable = read_file(path, key)
+            landed = landing_day(path)
+            if first <= landed <= last:
+                rejects.rows.extend(unreadable.rows)
+            kept.append(ratings_parse.split_chunk(
+                frame, lines, path.name, first, last, rejects,
+                timestamp=epoch_seconds(frame["timestamp"]), undated_day=landed,
+            ))
+        return Received(ratings_parse.concat(kept), rejects.frame())
+
+    def movies(self) -> Received:
+        raise NotImplementedError("watch logs are ratings only: compose them with a catalogue")
+
+    def films(self) -> Received:
+        raise NotImplementedError("watch logs are ratings only: compose them with a film source")
+
+    def cpi(self) -> Received:
+        raise NotImplementedError("watch logs are ratings only: compose them with a CPI source")
