@@ -11,6 +11,7 @@ from movie_assets.publish import assets as publish
 from movie_assets.partitions import daily_partitions
 from movie_assets.raw import assets as raw
 from movie_assets.resources import build_resources
+from movie_assets.sensors import SENSORS, with_freshness
 
 ALL_ASSETS = dg.load_assets_from_modules([raw, clean, features, model, publish])
 
@@ -36,9 +37,10 @@ daily_schedule = dg.build_schedule_from_partitioned_job(movie_graph, hour_of_day
 def build_defs(resources: dict | None = None) -> dg.Definitions:
     """Tests pass their own resources (a temporary warehouse); the code location uses the defaults."""
     return dg.Definitions(
-        assets=ALL_ASSETS,
+        assets=with_freshness(ALL_ASSETS),
         jobs=[movie_graph, ratings_history],
         schedules=[daily_schedule],
+        sensors=SENSORS,
         resources=resources or build_resources(),
         # DuckDB has one writer at a time: steps run one after another in the run's process.
         executor=dg.in_process_executor,

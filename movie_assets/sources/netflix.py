@@ -118,7 +118,7 @@ class NetflixPrize:
             )
             for chunk in chunks:
                 lines = pd.Series(chunk.index + 1, index=chunk.index)
-                head = chunk["user_id"].str.fullmatch(r"\d+:") & chunk["rating"].isna()
+                head = chunk["user_id"].str.fullmatch(r"\d+:") & chunk["rating"].fillna("").eq("")
                 movie_ids = chunk["user_id"].where(head).str.rstrip(":")
                 if not head.iloc[0]:
                     movie_ids.iloc[0] = movie
