@@ -16,7 +16,7 @@ from movie_assets.sources.movielens_files import MovieLensFiles
 from movie_assets.sources.netflix import NetflixPrize
 from movie_assets.sources.watch_logs import WatchLogs, pseudonym
 from tests import fixtures_sources as fx
-from tests.fixtures_sources import http_files  # noqa: F401 (fixture)
+from tests.fixtures_sources import http_files  # noqa: F401 (a fixture)
 
 FIRST, LAST = fx.DAYS[0], fx.DAYS[-1]
 AS_OF = date(2015, 3, 3)
@@ -69,7 +69,7 @@ def test_movielens_1m_and_100k_layouts(tmp_path):
     assert list(movies["genres"]) == [g for _, _, g in s.movies]
 
 
-def test_movielens_folder_and_url(tmp_path, http_files):
+def test_movielens_folder_and_url(tmp_path, http_files):  # noqa: F811
     s = fx.sample()
     archive = fx.movielens_csv_zip(tmp_path / "ml.zip", s)
     with zipfile.ZipFile(archive) as z:
@@ -133,7 +133,8 @@ def test_movielens_wrong_encoding_and_missing_column(tmp_path):
 
     members["ml-latest-small/ratings.csv"] = b"userId,movieId,timestamp\n1,2,3\n"
     fx._zip(archive, members)
-    with pytest.raises(SourceFileError, match=r"ratings.csv line 1: missing column\(s\) \['rating'\]"):
+    missing = r"ratings.csv line 1: missing column\(s\) \['rating'\]"
+    with pytest.raises(SourceFileError, match=missing):
         MovieLensFiles(str(archive)).ratings(FIRST, LAST)
 
 
@@ -255,7 +256,8 @@ def test_netflix_small_chunks_carry_the_movie_id_over(tmp_path, monkeypatch):
     monkeypatch.setattr(netflix, "CHUNK_ROWS", 3)
     s = fx.sample()
     folder = fx.netflix_dir(tmp_path / "nf", s, set())
-    assert _tuples(NetflixPrize(str(folder)).ratings(FIRST, LAST).rows) == netflix_expected(s, set())
+    rows = NetflixPrize(str(folder)).ratings(FIRST, LAST).rows
+    assert _tuples(rows) == netflix_expected(s, set())
 
 
 def test_netflix_titles_and_bad_lines(tmp_path):
