@@ -1,0 +1,93 @@
+"""The Dash app shell: navigation from the page registry, the snapshot badge, the pages.
+
+Served by gunicorn as ``dash_app.app:server``; each page in ``pages/`` owns its
+layout and callbacks. Data comes only from the published snapshot (dash_app.data).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dash
+from dash import Dash, Input, Output, State, callback, dcc, html
+
+from dash_app import data
+from dash_app import filters as _filters  # noqa: F401  (registers the URL callbacks)
+
+# How often the browser asks whether a newer snapshot was published (milliseconds).
+POLL_MS = int(os.environ.get("MOVIE_DASH_POLL_MS", "10000"))
+
+app = Dash(
+    "dash_app",
+    use_pages=True,
+    pages_folder=str(Path(__file__).parent / "pages"),
+    suppress_callback_exceptions=True,
+    title="Movie analytics",
+    update_title=None,
+)
+server = app.server
+
+
+def _version() -> str | None:
+    try:
+        return data.version()
+    except data.NoSnapshot:
+        return None
+
+
+def layout() -> html.Div:
+    nav = [
+        dcc.Link(
+            page["name"],
+            href=page["relative_path"],
+            id={"type": "nav", "page": page["module"]},
+            className="nav-link",
+        )
+        for page in dash.page_registry.values()
+    ]
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="snapshot-version", data=_version()),
+            dcc.Interval(id="snapshot-poll", interval=POLL_MS),
+            html.Header(
+                [
+                    html.Div("Movie analytics", className="brand"),
+                    html.Nav(nav, className="nav"),
+                    html.Div(id="snapshot-badge", className="badge"),
+                ],
+                className="top",
+            ),
+            html.Main(dash.page_container, className="content"),
+        ]
+    )
+
+
+app.layout = layout
+
+
+@callback(
+    Output("snapshot-version", "data"),
+    Input("snapshot-poll", "n_intervals"),
+    State("snapshot-version", "data"),
+    prevent_initial_call=True,
+)
+def poll_snapshot(_n, known):
+    """Pages depend on this store: a new publish refreshes what is on screen."""
+    latest = _version()
+    return dash.no_update if latest == known else latest
+
+
+@callback(Output("snapshot-badge", "children"), Input("snapshot-version", "data"))
+def badge(_version_name):
+    try:
+        published = data.current()
+    except data.NoSnapshot:
+        return "No snapshot published yet"
+    stamp = published.published_at[:16].replace("T", " ")
+    return f"Data as of {published.as_of:%Y-%m-%d} · published {stamp} UTC"
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=8050, debug=False)

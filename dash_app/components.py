@@ -1,0 +1,219 @@
+"""Building blocks every page shares: charts with titles and units, grids with CSV, messages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import dash_ag_grid as dag
+import pandas as pd
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, callback, dcc, html
+
+from dash_app.data import NoSnapshot
+
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+COLORS = [
+    "#2f6690",
+    "#d1495b",
+    "#edae49",
+    "#66a182",
+    "#8d5a97",
+    "#00798c",
+    "#e07a5f",
+    "#3d405b",
+    "#81b29a",
+    "#f2cc8f",
+    "#6d597a",
+    "#b56576",
+    "#355070",
+    "#eaac8b",
+    "#1b998b",
+    "#c5d86d",
+    "#f46036",
+    "#2e294e",
+    "#9b5de5",
+]
+
+
+def ids(page: str) -> Callable[[str], str]:
+    """Component ids prefixed by their page, so two pages never collide."""
+    return lambda name: f"{page}-{name}"
+
+
+def figure(title: str, x: str, y: str, **layout) -> go.Figure:
+    """An empty figure with the title and axis labels (units included) every chart must have."""
+    fig = go.Figure()
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        xaxis_title=x,
+        yaxis_title=y,
+        template="plotly_white",
+        font={"family": FONT, "size": 13},
+        margin={"l": 70, "r": 20, "t": 80, "b": 50},
+        colorway=COLORS,
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        **layout,
+    )
+    return fig
+
+
+def message_figure(title: str, message: str) -> go.Figure:
+    """A titled figure that says why there is nothing to draw, with no empty axes."""
+    fig = figure(title, "", "")
+    fig.update_layout(
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": message,
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "font": {"size": 15, "color": "#555"},
+            }
+        ],
+    )
+    return fig
+
+
+EMPTY = "No data matches these filters. Widen the filters to see results."
+
+
+def chart(id_: str, height: int = 380) -> dcc.Loading:
+    return dcc.Loading(
+        dcc.Graph(id=id_, config={"displaylogo": False}, style={"height": f"{height}px"}),
+        type="default",
+        delay_show=150,
+    )
+
+
+def guarded(*titles: str):
+    """Wrap a callback: a missing snapshot or an empty result becomes a message per output.
+
+    ``titles`` name each figure output in order (None for non-figure outputs, which get
+    their empty value). The callback returns figures itself otherwise.
+    """
+
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except NoSnapshot as missing:
+                outputs = [message_figure(t, str(missing)) if t else [] for t in titles]
+                return outputs[0] if len(outputs) == 1 else outputs
+
+        return inner
+
+    return wrap
+
+
+def grid(
+    name: str,
+    columns: list[dict],
+    csv_name: str,
+    height: int = 420,
+    no_rows: str = EMPTY,
+    **kwargs,
+) -> html.Div:
+    """An AG Grid with sort, filter and a CSV button exporting exactly the rows it shows."""
+    return html.Div(
+        [
+            html.Div(
+                html.Button("Download CSV", id={"type": "csv", "name": name}, className="csv"),
+                className="grid-tools",
+            ),
+            dcc.Loading(
+                dag.AgGrid(
+                    id={"type": "grid", "name": name},
+                    columnDefs=columns,
+                    rowData=[],
+                    defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                    columnSize="responsiveSizeToFit",
+                    csvExportParams={"fileName": csv_name},
+                    dashGridOptions={
+                        "localeText": {"noRowsToShow": no_rows},
+                        "animateRows": False,
+                    },
+                    style={"height": f"{height}px"},
+                    **kwargs,
+                ),
+                type="default",
+                delay_show=150,
+            ),
+        ],
+        id=f"{name}-table",
+        className="table-block",
+    )
+
+
+def grid_id(name: str) -> dict:
+    return {"type": "grid", "name": name}
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Grid rows: dates as ISO strings, missing values as empty cells."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out.astype(object).where(out.notna(), None).to_dict("records")
+
+
+def column(field: str, header: str, **kwargs) -> dict:
+    return {"field": field, "headerName": header, **kwargs}
+
+
+def number(field: str, header: str, decimals: int = 0, **kwargs) -> dict:
+    """A right-aligned number column with thousands separators; valueFormatter=None for ids."""
+    fmt = f"d3.format(',.{decimals}f')(params.value)"
+    spec = column(
+        field,
+        header,
+        type="numericColumn",
+        filter="agNumberColumnFilter",
+        valueFormatter={"function": f"params.value == null ? '' : {fmt}"},
+    )
+    spec.update(kwargs)
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def kpi(label: str, value_id: str) -> html.Div:
+    return html.Div(
+        [
+            html.Div(label, className="kpi-label"),
+            dcc.Loading(html.Div("–", id=value_id, className="kpi-value"), type="dot"),
+        ],
+        className="kpi",
+    )
+
+
+def panel(*children, note: str | None = None) -> html.Section:
+    """A card around a chart, whose figure carries the title."""
+    return html.Section(
+        [*children, html.P(note, className="note")] if note else children, className="card"
+    )
+
+
+def section(title: str, *children, note: str | None = None) -> html.Section:
+    parts = [html.H2(title)]
+    if note:
+        parts.append(html.P(note, className="note"))
+    return html.Section([*parts, *children], className="card")
+
+
+@callback(
+    Output({"type": "grid", "name": MATCH}, "exportDataAsCsv"),
+    Input({"type": "csv", "name": MATCH}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_csv(_clicks):
+    return True
+
+
+def money(base) -> str:
+    """The dollar base of constant-dollar figures, for axis titles."""
+    return f"US$ of {base:%b %Y}"

@@ -1,0 +1,142 @@
+"""Overview: the headline numbers and the shape of the ratings."""
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, callback, html
+
+from dash_app import components as c
+from dash_app import filters
+from dash_app import queries as q
+from dash_app.data import NoSnapshot
+
+dash.register_page(__name__, path="/", name="Overview", title="Overview · Movie analytics", order=0)
+ID = c.ids("overview")
+
+KPIS = [
+    ("Movies", "movies"),
+    ("Ratings", "ratings"),
+    ("Users", "users"),
+    ("Average rating", "average_rating"),
+    ("Genres", "genres"),
+    ("Rating dates", "span"),
+]
+TITLES = ("Rating distribution", "Ratings per year", "Popularity against rating")
+
+
+def layout(**query):
+    return html.Div(
+        [
+            html.H1("Overview"),
+            filters.bar(query),
+            html.Div([c.kpi(label, ID(key)) for label, key in KPIS], className="kpis"),
+            html.Div(
+                [
+                    c.panel(c.chart(ID("distribution"))),
+                    c.panel(c.chart(ID("per-year"))),
+                ],
+                className="row",
+            ),
+            c.panel(
+                c.chart(ID("popularity"), height=460),
+                note="One point per rated movie; the colour is its Bayesian weighted score.",
+            ),
+        ]
+    )
+
+
+def _kpi_values(k: dict) -> list[str]:
+    if not k["ratings"]:
+        return [f"{k['movies']:,}", "0", "0", "–", f"{k['genres']:,}", "–"]
+    return [
+        f"{k['movies']:,}",
+        f"{k['ratings']:,}",
+        f"{k['users']:,}",
+        f"{k['average_rating']:.2f} ★",
+        f"{k['genres']:,}",
+        f"{k['first_day']:%Y-%m-%d} to {k['last_day']:%Y-%m-%d}",
+    ]
+
+
+@callback(
+    *[Output(ID(key), "children") for _, key in KPIS],
+    *filters.INPUTS,
+    Input("snapshot-version", "data"),
+)
+def update_kpis(*values):
+    try:
+        return _kpi_values(q.kpis(filters.from_values(*values[:6])))
+    except NoSnapshot:
+        return ["–"] * len(KPIS)
+
+
+@callback(
+    Output(ID("distribution"), "figure"),
+    Output(ID("per-year"), "figure"),
+    Output(ID("popularity"), "figure"),
+    *filters.INPUTS,
+    Input("snapshot-version", "data"),
+)
+@c.guarded(*TITLES)
+def update_charts(*values):
+    f = filters.from_values(*values[:6])
+    return distribution(f), per_year(f), popularity(f)
+
+
+def distribution(f: q.Filters) -> go.Figure:
+    frame = q.rating_distribution(f)
+    if frame.empty:
+        return c.message_figure(TITLES[0], c.EMPTY)
+    fig = c.figure(TITLES[0], "Rating (stars)", "Ratings (count)")
+    fig.add_trace(
+        go.Bar(
+            x=frame["rating"],
+            y=frame["ratings"],
+            name="Ratings",
+            hovertemplate="%{x} stars: %{y:,} ratings<extra></extra>",
+        )
+    )
+    fig.update_xaxes(dtick=0.5)
+    return fig
+
+
+def per_year(f: q.Filters) -> go.Figure:
+    frame = q.ratings_per_year(f)
+    if frame.empty:
+        return c.message_figure(TITLES[1], c.EMPTY)
+    fig = c.figure(TITLES[1], "Year rated", "Ratings (count)")
+    fig.add_trace(
+        go.Bar(
+            x=frame["year"],
+            y=frame["ratings"],
+            name="Ratings",
+            hovertemplate="%{x}: %{y:,} ratings<extra></extra>",
+        )
+    )
+    return fig
+
+
+def popularity(f: q.Filters) -> go.Figure:
+    frame = q.popularity_vs_rating(f)
+    if frame.empty:
+        return c.message_figure(TITLES[2], c.EMPTY)
+    fig = c.figure(TITLES[2], "Ratings per movie (count, log scale)", "Average rating (stars)")
+    fig.add_trace(
+        go.Scattergl(
+            x=frame["rating_count"],
+            y=frame["rating_mean"],
+            mode="markers",
+            text=frame["title"],
+            customdata=frame["movie_id"],
+            name="Movies",
+            marker={
+                "size": 6,
+                "opacity": 0.6,
+                "color": frame["weighted_score"],
+                "colorscale": "Viridis",
+                "colorbar": {"title": "Weighted<br>score"},
+            },
+            hovertemplate="%{text}<br>%{x:,} ratings, %{y:.2f} stars<extra></extra>",
+        )
+    )
+    fig.update_xaxes(type="log", dtick=1)
+    return fig

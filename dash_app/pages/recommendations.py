@@ -1,0 +1,202 @@
+"""Recommendations: a user's top 10 beside what they loved, a movie's neighbours, model metrics."""
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dash_app import components as c
+from dash_app import queries as q
+from dash_app.data import NoSnapshot
+
+dash.register_page(
+    __name__,
+    path="/recommendations",
+    name="Recommendations",
+    title="Recommendations · Movie analytics",
+    order=6,
+)
+ID = c.ids("recs")
+TITLE = "Model error on the hold-out, per partition"
+
+RECOMMENDED = [
+    c.number("rank", "#", width=70),
+    c.column("title", "Title", minWidth=240),
+    c.column("genres", "Genres"),
+    c.number("predicted_rating", "Predicted rating (stars)", 2),
+]
+RATED = [
+    c.column("title", "Title", minWidth=240),
+    c.number("rating", "Their rating (stars)", 1),
+    c.column("rated_on", "Rated on"),
+]
+SIMILAR = [
+    c.column("title", "Title", minWidth=240),
+    c.number("similarity", "Cosine similarity", 3),
+    c.number("rating_count", "Ratings"),
+]
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def layout(**query):
+    try:
+        users = q.recommended_users()
+        search = q.movie_search("")
+    except NoSnapshot as missing:
+        return html.Div([html.H1("Recommendations"), html.P(str(missing), className="notice")])
+    user_options = [
+        {"label": f"User {u} ({n:,} ratings)", "value": int(u)}
+        for u, n in zip(users["user_id"], users["rating_count"], strict=True)
+    ]
+    user = _int(query.get("user"))
+    user = (
+        user
+        if user in set(users["user_id"])
+        else (user_options[0]["value"] if user_options else None)
+    )
+    movie = _int(query.get("movie")) or (int(search["movie_id"].iloc[0]) if len(search) else None)
+    return html.Div(
+        [
+            html.H1("Recommendations"),
+            html.P(
+                "Filters do not apply here: the model scores every movie for every user.",
+                className="note",
+            ),
+            c.section(
+                "For a user",
+                html.Div(
+                    [
+                        html.Label("User", htmlFor=ID("user")),
+                        dcc.Dropdown(
+                            id=ID("user"),
+                            options=user_options,
+                            value=user,
+                            clearable=False,
+                            style={"minWidth": "260px"},
+                        ),
+                    ],
+                    className="control",
+                ),
+                html.Div(
+                    [
+                        html.Div(
+                            [
+                                html.H3("Top 10 recommended (unseen)"),
+                                c.grid("user-recs", RECOMMENDED, "recommendations.csv", height=420),
+                            ]
+                        ),
+                        html.Div(
+                            [
+                                html.H3("What they rated highest"),
+                                c.grid("user-rated", RATED, "rated_highest.csv", height=420),
+                            ]
+                        ),
+                    ],
+                    className="row",
+                ),
+            ),
+            c.section(
+                "Similar movies",
+                html.Div(
+                    [
+                        html.Label("Movie", htmlFor=ID("movie")),
+                        dcc.Dropdown(
+                            id=ID("movie"),
+                            value=movie,
+                            clearable=False,
+                            placeholder="Type part of a title",
+                            style={"minWidth": "360px"},
+                        ),
+                    ],
+                    className="control",
+                ),
+                c.grid(
+                    "similar",
+                    SIMILAR,
+                    "similar_movies.csv",
+                    height=420,
+                    no_rows="No similar movies with enough ratings.",
+                ),
+                note="Nearest movies by cosine similarity of their SVD item factors, among "
+                "movies with at least 20 ratings.",
+            ),
+            c.panel(c.chart(ID("metrics"))),
+        ]
+    )
+
+
+@callback(
+    Output(c.grid_id("user-recs"), "rowData"),
+    Output(c.grid_id("user-rated"), "rowData"),
+    Input(ID("user"), "value"),
+    Input("snapshot-version", "data"),
+)
+@c.guarded(None, None)
+def update_user(user, _version):
+    if user is None:
+        return [], []
+    return c.records(q.user_recommendations(int(user))), c.records(q.user_top_rated(int(user)))
+
+
+@callback(
+    Output(ID("movie"), "options"),
+    Input(ID("movie"), "search_value"),
+    State(ID("movie"), "value"),
+)
+@c.guarded(None)
+def movie_options(text, chosen):
+    """Options follow the typed text; the search text is a bound SQL parameter."""
+    if text is None and chosen is None:
+        raise PreventUpdate
+    found = q.movie_search(text or "")
+    options = [
+        {"label": f"{t} ({y})" if y == y and y is not None else t, "value": int(m)}
+        for m, t, y in zip(found["movie_id"], found["title"], found["year"], strict=True)
+    ]
+    if chosen is not None and chosen not in set(found["movie_id"]):
+        options.insert(
+            0, {"label": q.movie_title(int(chosen)) or str(chosen), "value": int(chosen)}
+        )
+    return options
+
+
+@callback(
+    Output(c.grid_id("similar"), "rowData"),
+    Input(ID("movie"), "value"),
+    Input("snapshot-version", "data"),
+)
+@c.guarded(None)
+def update_similar(movie, _version):
+    if movie is None:
+        return []
+    return c.records(q.similar_movies(int(movie)))
+
+
+@callback(Output(ID("metrics"), "figure"), Input("snapshot-version", "data"))
+@c.guarded(TITLE)
+def update_metrics(_version):
+    frame = q.model_metrics()
+    frame = frame[frame["metric"].isin(["rmse", "mae"])]
+    if frame.empty:
+        return c.message_figure(TITLE, "No model metrics published yet.")
+    fig = c.figure(TITLE, "Partition (as of)", "Error (stars)")
+    for (model, metric), part in frame.groupby(["model", "metric"], sort=True):
+        fig.add_trace(
+            go.Scatter(
+                x=part["as_of"],
+                y=part["value"],
+                mode="lines+markers",
+                name=f"{model} {metric.upper()}",
+                marker={"size": 9},
+            )
+        )
+    protocol = frame["protocol"].iloc[-1].replace("_", " ")
+    fig.update_layout(title={"text": f"{TITLE} ({protocol})"})
+    fig.update_xaxes(type="date")
+    return fig

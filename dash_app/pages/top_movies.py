@@ -1,0 +1,89 @@
+"""Top movies: by Bayesian weighted score, by mean rating with enough votes, by number of votes."""
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from dash_app import components as c
+from dash_app import filters
+from dash_app import queries as q
+
+dash.register_page(
+    __name__, path="/top-movies", name="Top movies", title="Top movies · Movie analytics", order=3
+)
+ID = c.ids("top")
+
+KINDS = {
+    "weighted": "Top 20 by Bayesian weighted score",
+    "highest": "Highest rated (minimum number of ratings)",
+    "most": "Most rated",
+}
+COLUMNS = [
+    c.number("rank", "#", width=70, maxWidth=80),
+    c.column("title", "Title", minWidth=260),
+    c.number("year", "Year", valueFormatter=None, width=90),
+    c.column("genres", "Genres", minWidth=200),
+    c.number("rating_count", "Ratings"),
+    c.number("rating_mean", "Average rating (stars)", 3),
+    c.number("weighted_score", "Weighted score (stars)", 3),
+    c.number("movie_id", "Movie id", valueFormatter=None, hide=True),
+]
+
+
+def _int(value, default: int) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def layout(**query):
+    kind = query.get("list") if query.get("list") in KINDS else "weighted"
+    return html.Div(
+        [
+            html.H1("Top movies"),
+            filters.bar(query),
+            html.Div(
+                [
+                    html.Label("List", htmlFor=ID("kind")),
+                    dcc.RadioItems(
+                        id=ID("kind"),
+                        value=kind,
+                        inline=True,
+                        options=[{"label": v, "value": k} for k, v in KINDS.items()],
+                    ),
+                    html.Label("Minimum ratings", htmlFor=ID("min-votes")),
+                    dcc.Input(
+                        id=ID("min-votes"),
+                        type="number",
+                        min=1,
+                        step=1,
+                        value=_int(query.get("min_votes"), 50),
+                        debounce=True,
+                    ),
+                ],
+                className="control",
+            ),
+            c.section(
+                "Top 20",
+                html.Div(id=ID("caption"), className="note"),
+                c.grid("top-movies", COLUMNS, "top_movies.csv", height=660),
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(c.grid_id("top-movies"), "rowData"),
+    Output(ID("caption"), "children"),
+    Input(ID("kind"), "value"),
+    Input(ID("min-votes"), "value"),
+    *filters.INPUTS,
+    Input("snapshot-version", "data"),
+)
+@c.guarded(None, None)
+def update(kind, min_votes, *values):
+    min_votes = _int(min_votes, 50)
+    frame = q.top_movies(filters.from_values(*values[:6]), kind, min_votes)
+    caption = KINDS[kind] + (f": at least {min_votes:,} ratings" if kind == "highest" else "")
+    caption += ". The weighted score shrinks a movie's mean towards the global mean."
+    return c.records(frame.assign(rank=range(1, len(frame) + 1))), caption

@@ -1,0 +1,110 @@
+"""Trends: how much and how well people rated over time, overall and per genre."""
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from dash_app import components as c
+from dash_app import filters
+from dash_app import queries as q
+
+dash.register_page(
+    __name__, path="/trends", name="Trends", title="Trends · Movie analytics", order=1
+)
+ID = c.ids("trends")
+TITLES = ("Ratings over time", "Average rating over time", "Genre popularity over time")
+GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month", "year": "Year"}
+
+
+def layout(**query):
+    grain = query.get("grain") if query.get("grain") in q.GRAINS else "month"
+    return html.Div(
+        [
+            html.H1("Trends"),
+            filters.bar(query),
+            html.Div(
+                [
+                    html.Label("Ratings per", htmlFor=ID("grain")),
+                    dcc.RadioItems(
+                        id=ID("grain"),
+                        value=grain,
+                        inline=True,
+                        options=[{"label": v, "value": k} for k, v in GRAIN_LABELS.items()],
+                    ),
+                ],
+                className="control",
+            ),
+            html.Div(
+                [
+                    c.panel(c.chart(ID("count"))),
+                    c.panel(c.chart(ID("mean"))),
+                ],
+                className="row",
+            ),
+            c.panel(
+                c.chart(ID("genres"), height=460),
+                note="Ratings of movies in each genre per year; a movie counts once per genre.",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(ID("count"), "figure"),
+    Output(ID("mean"), "figure"),
+    Input(ID("grain"), "value"),
+    *filters.INPUTS,
+    Input("snapshot-version", "data"),
+)
+@c.guarded(*TITLES[:2])
+def update_time(grain, *values):
+    f = filters.from_values(*values[:6])
+    frame = q.ratings_over_time(f, grain)
+    if frame.empty:
+        return c.message_figure(TITLES[0], c.EMPTY), c.message_figure(TITLES[1], c.EMPTY)
+    label = GRAIN_LABELS[grain]
+    count = c.figure(f"{TITLES[0]} (per {label.lower()})", label, "Ratings (count)")
+    count.add_trace(
+        go.Scatter(
+            x=frame["period"], y=frame["ratings"], mode="lines", name="Ratings", line={"width": 1.5}
+        )
+    )
+    mean = c.figure(f"{TITLES[1]} (per {label.lower()})", label, "Average rating (stars)")
+    mean.add_trace(
+        go.Scatter(
+            x=frame["period"],
+            y=frame["average_rating"],
+            mode="lines",
+            name="Average rating",
+            line={"width": 1.5},
+        )
+    )
+    mean.update_yaxes(range=[0.5, 5])
+    return count, mean
+
+
+@callback(
+    Output(ID("genres"), "figure"),
+    *filters.INPUTS,
+    Input("snapshot-version", "data"),
+)
+@c.guarded(TITLES[2])
+def update_genres(*values):
+    frame = q.genre_ratings_per_year(filters.from_values(*values[:6]))
+    if frame.empty:
+        return c.message_figure(TITLES[2], c.EMPTY)
+    fig = c.figure(TITLES[2], "Year rated", "Ratings (count, stacked by genre)")
+    wide = frame.pivot_table(index="year", columns="genre", values="ratings", fill_value=0)
+    for genre in wide.columns:
+        fig.add_trace(
+            go.Scatter(
+                x=wide.index,
+                y=wide[genre],
+                name=genre,
+                mode="lines",
+                stackgroup="genres",
+                line={"width": 0.5},
+            )
+        )
+    fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02})
+    return fig

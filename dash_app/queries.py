@@ -1,0 +1,511 @@
+"""Every question the pages ask, as parameterized SQL over the published snapshot.
+
+User input only ever reaches DuckDB as a bound parameter; the few SQL fragments
+chosen by the user (a time grain, a grouping column) come from fixed whitelists.
+Aggregation happens here, in SQL; pages only shape results into figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from dash_app.data import cached, query
+from movie_assets.schemas import MovieFeatures
+
+INFLATION_SERIES = "CUUR0000SA0"  # CPI-U, not seasonally adjusted, as movie_features uses
+
+
+def _allowed(column: str) -> list[str]:
+    (check,) = MovieFeatures.to_schema().columns[column].checks
+    return list(check.statistics["allowed_values"])
+
+
+RATING_CATEGORIES = _allowed("rating_category")
+RUNTIME_CATEGORIES = _allowed("runtime_category")
+ERAS = _allowed("era")
+
+GRAINS = {"day": "day", "week": "week", "month": "month", "year": "year"}
+BREAKDOWNS = {"rating_category": "m.rating_category", "runtime_category": "m.runtime_category"}
+PERIODS = {"month": "m.release_month", "quarter": "m.release_quarter"}
+TOP_KINDS = {
+    "weighted": "m.weighted_score DESC, m.rating_count DESC",
+    "highest": "m.rating_mean DESC, m.rating_count DESC",
+    "most": "m.rating_count DESC, m.weighted_score DESC",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters every page shares; empty means no restriction."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    genres: tuple[str, ...] = ()
+    min_rating: float | None = None
+    rating_categories: tuple[str, ...] = ()
+    runtime_categories: tuple[str, ...] = ()
+    eras: tuple[str, ...] = field(default=())
+
+    def where(self, alias: str = "m") -> tuple[str, list]:
+        """A WHERE clause on movie_features (as ``alias``) and its parameters."""
+        clauses, params = ["TRUE"], []
+        if self.year_from is not None:
+            clauses.append(f"{alias}.year >= ?")
+            params.append(self.year_from)
+        if self.year_to is not None:
+            clauses.append(f"{alias}.year <= ?")
+            params.append(self.year_to)
+        if self.genres:
+            clauses.append(f"list_has_any(string_split({alias}.genres, '|'), ?::VARCHAR[])")
+            params.append(list(self.genres))
+        if self.min_rating:
+            clauses.append(f"{alias}.rating_mean >= ?")
+            params.append(self.min_rating)
+        for column, values in [
+            ("rating_category", self.rating_categories),
+            ("runtime_category", self.runtime_categories),
+            ("era", self.eras),
+        ]:
+            if values:
+                clauses.append(f"list_contains(?::VARCHAR[], {alias}.{column})")
+                params.append(list(values))
+        return " AND ".join(clauses), params
+
+    def genre_where(self, alias: str = "g") -> tuple[str, list]:
+        """Genre-level results show only the chosen genres."""
+        if not self.genres:
+            return "TRUE", []
+        return f"list_contains(?::VARCHAR[], {alias}.genre)", [list(self.genres)]
+
+
+NO_FILTERS = Filters()
+
+
+def _movies(f: Filters) -> tuple[str, list]:
+    """The filtered movies as a CTE named fm."""
+    where, params = f.where("m")
+    return f"fm AS (SELECT m.* FROM movie_features m WHERE {where})", params
+
+
+def _movie_genres(f: Filters) -> tuple[str, list]:
+    """fm plus (movie_id, genre) pairs of the filtered movies, restricted to chosen genres."""
+    movies, params = _movies(f)
+    genre_where, genre_params = f.genre_where("g")
+    sql = (
+        f"{movies}, fg AS (SELECT mg.movie_id, g.genre FROM fm "
+        "JOIN movie_genres mg ON mg.movie_id = fm.movie_id "
+        f"JOIN genres g ON g.genre_id = mg.genre_id WHERE {genre_where})"
+    )
+    return sql, params + genre_params
+
+
+# --- snapshot-wide facts --------------------------------------------------------------------
+
+
+@cached
+def snapshot_info() -> pd.DataFrame:
+    return query("SELECT as_of, published_at, run_id FROM snapshot_info")
+
+
+@cached
+def year_bounds() -> tuple[int, int]:
+    low, high = query("SELECT min(year), max(year) FROM movie_features").iloc[0]
+    return int(low), int(high)
+
+
+@cached
+def genre_names() -> list[str]:
+    return query("SELECT genre FROM genres ORDER BY genre")["genre"].tolist()
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+@cached
+def kpis(f: Filters) -> dict:
+    movies, params = _movie_genres(f)
+    row = query(
+        f"""WITH {movies}
+        SELECT
+            (SELECT count(*) FROM fm) AS movies,
+            count(r.rating) AS ratings,
+            count(DISTINCT r.user_id) AS users,
+            avg(r.rating) AS average_rating,
+            (SELECT count(DISTINCT genre) FROM fg) AS genres,
+            min(r.rating_date) AS first_day,
+            max(r.rating_date) AS last_day
+        FROM ratings r JOIN fm ON fm.movie_id = r.movie_id""",
+        params,
+    ).iloc[0]
+    return row.to_dict()
+
+
+@cached
+def rating_distribution(f: Filters) -> pd.DataFrame:
+    movies, params = _movies(f)
+    return query(
+        f"""WITH {movies}
+        SELECT r.rating, count(*) AS ratings
+        FROM ratings r JOIN fm ON fm.movie_id = r.movie_id
+        GROUP BY r.rating ORDER BY r.rating""",
+        params,
+    )
+
+
+@cached
+def ratings_per_year(f: Filters) -> pd.DataFrame:
+    movies, params = _movies(f)
+    return query(
+        f"""WITH {movies}
+        SELECT year(r.rating_date) AS year, count(*) AS ratings, avg(r.rating) AS average_rating
+        FROM ratings r JOIN fm ON fm.movie_id = r.movie_id
+        GROUP BY 1 ORDER BY 1""",
+        params,
+    )
+
+
+@cached
+def popularity_vs_rating(f: Filters) -> pd.DataFrame:
+    movies, params = _movies(f)
+    return query(
+        f"""WITH {movies}
+        SELECT movie_id, title, year, rating_count, rating_mean, weighted_score, popularity_bucket
+        FROM fm WHERE rating_count > 0 ORDER BY movie_id""",
+        params,
+    )
+
+
+# --- trends ---------------------------------------------------------------------------------
+
+
+@cached
+def ratings_over_time(f: Filters, grain: str) -> pd.DataFrame:
+    unit = GRAINS[grain]
+    movies, params = _movies(f)
+    return query(
+        f"""WITH {movies}
+        SELECT CAST(date_trunc('{unit}', r.rating_date) AS DATE) AS period,
+               count(*) AS ratings, avg(r.rating) AS average_rating
+        FROM ratings r JOIN fm ON fm.movie_id = r.movie_id
+        GROUP BY 1 ORDER BY 1""",
+        params,
+    )
+
+
+@cached
+def genre_ratings_per_year(f: Filters) -> pd.DataFrame:
+    """Ratings per genre per year, with each genre's share of that year's genre tags."""
+    movies, params = _movie_genres(f)
+    return query(
+        f"""WITH {movies}
+        SELECT year(r.rating_date) AS year, fg.genre, count(*) AS ratings,
+               count(*) / sum(count(*)) OVER (PARTITION BY year(r.rating_date)) AS share
+        FROM ratings r JOIN fg ON fg.movie_id = r.movie_id
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+        params,
+    )
+
+
+# --- genres ---------------------------------------------------------------------------------
+
+
+@cached
+def genre_summary(f: Filters) -> pd.DataFrame:
+    movies, params = _movie_genres(f)
+    return query(
+        f"""WITH {movies},
+        per_movie AS (
+            SELECT fg.genre, count(*) AS movies, avg(fm.weighted_score) AS weighted_score
+            FROM fg JOIN fm ON fm.movie_id = fg.movie_id GROUP BY fg.genre
+        ),
+        per_rating AS (
+            SELECT fg.genre, count(*) AS ratings, avg(r.rating) AS average_rating
+            FROM fg JOIN ratings r ON r.movie_id = fg.movie_id GROUP BY fg.genre
+        )
+        SELECT p.genre, p.movies, coalesce(q.ratings, 0) AS ratings, q.average_rating,
+               p.weighted_score
+        FROM per_movie p LEFT JOIN per_rating q ON q.genre = p.genre
+        ORDER BY p.movies DESC, p.genre""",
+        params,
+    )
+
+
+@cached
+def genre_breakdown(f: Filters, by: str) -> pd.DataFrame:
+    column = BREAKDOWNS[by]
+    movies, params = _movie_genres(f)
+    return query(
+        f"""WITH {movies}
+        SELECT fg.genre, {column} AS category, count(*) AS movies
+        FROM fg JOIN fm m ON m.movie_id = fg.movie_id
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+        params,
+    )
+
+
+# --- top movies -----------------------------------------------------------------------------
+
+
+@cached
+def top_movies(f: Filters, kind: str, min_votes: int = 50, limit: int = 20) -> pd.DataFrame:
+    order = TOP_KINDS[kind]
+    where, params = f.where("m")
+    if kind == "highest":
+        where += " AND m.rating_count >= ?"
+        params = [*params, min_votes]
+    return query(
+        f"""SELECT m.movie_id, m.title, m.year, replace(m.genres, '|', ', ') AS genres,
+               m.rating_count, round(m.rating_mean, 3) AS rating_mean,
+               round(m.weighted_score, 3) AS weighted_score
+        FROM movie_features m
+        WHERE {where} AND m.rating_count > 0
+        ORDER BY {order}, m.movie_id LIMIT ?""",
+        [*params, limit],
+    )
+
+
+# --- box office -----------------------------------------------------------------------------
+
+
+@cached
+def cpi_months() -> pd.DataFrame:
+    return query(
+        "SELECT month FROM cpi_monthly WHERE series_id = ? ORDER BY month DESC",
+        [INFLATION_SERIES],
+    )
+
+
+@cached
+def default_base_month() -> date:
+    return query("SELECT max(base_month) AS m FROM movie_features")["m"].iloc[0].date()
+
+
+def _box_office(f: Filters, base_month: date) -> tuple[str, list]:
+    """CTE bo: filtered movies with box office in nominal and base-month dollars (CPI-U ratio)."""
+    movies, params = _movies(f)
+    return (
+        f"""{movies},
+        cpi AS (SELECT month, value FROM cpi_monthly WHERE series_id = ?),
+        bo AS (
+            SELECT fm.*, fm.box_office_nominal AS nominal,
+                   fm.box_office_nominal * (SELECT value FROM cpi WHERE month = ?) / c.value
+                       AS real
+            FROM fm JOIN cpi c ON c.month = date_trunc('month', fm.release_date)
+            WHERE fm.box_office_nominal IS NOT NULL
+        )""",
+        [*params, INFLATION_SERIES, base_month],
+    )
+
+
+@cached
+def box_office_movies(f: Filters, base_month: date) -> pd.DataFrame:
+    sql, params = _box_office(f, base_month)
+    return query(
+        f"""WITH {sql}
+        SELECT movie_id, title, year, CAST(release_date AS DATE) AS release_date,
+               replace(genres, '|', ', ') AS genres, round(nominal) AS nominal_usd,
+               round(real) AS real_usd
+        FROM bo ORDER BY real DESC NULLS LAST, movie_id""",
+        params,
+    )
+
+
+@cached
+def box_office_by_genre(f: Filters, base_month: date) -> pd.DataFrame:
+    sql, params = _box_office(f, base_month)
+    genre_where, genre_params = f.genre_where("g")
+    return query(
+        f"""WITH {sql}
+        SELECT g.genre, count(*) AS movies, sum(bo.real) AS total_real,
+               median(bo.real) AS median_real, avg(bo.real) AS mean_real
+        FROM bo JOIN movie_genres mg ON mg.movie_id = bo.movie_id
+        JOIN genres g ON g.genre_id = mg.genre_id
+        WHERE {genre_where}
+        GROUP BY g.genre ORDER BY median_real DESC, g.genre""",
+        params + genre_params,
+    )
+
+
+@cached
+def box_office_by_period(f: Filters, base_month: date, period: str) -> pd.DataFrame:
+    column = PERIODS[period].replace("m.", "bo.")
+    sql, params = _box_office(f, base_month)
+    return query(
+        f"""WITH {sql}
+        SELECT {column} AS period, count(*) AS movies, median(bo.real) AS median_real,
+               avg(bo.real) AS mean_real, sum(bo.real) AS total_real
+        FROM bo GROUP BY 1 ORDER BY 1""",
+        params,
+    )
+
+
+@cached
+def budget_coverage(f: Filters) -> dict:
+    """How many filtered movies have a budget from some source (none in the embedded data)."""
+    movies, params = _movies(f)
+    row = query(
+        f"""WITH {movies}
+        SELECT count(*) AS linked, count(films.budget_usd) AS with_budget
+        FROM fm JOIN films ON films.film_id = fm.film_id""",
+        params,
+    ).iloc[0]
+    return {k: int(v) for k, v in row.items()}
+
+
+@cached
+def return_on_investment(f: Filters) -> pd.DataFrame:
+    movies, params = _movies(f)
+    return query(
+        f"""WITH {movies}
+        SELECT fm.movie_id, fm.title, fm.year, films.budget_usd, films.box_office_usd,
+               films.box_office_usd / films.budget_usd AS roi
+        FROM fm JOIN films ON films.film_id = fm.film_id
+        WHERE films.budget_usd IS NOT NULL AND films.box_office_usd IS NOT NULL
+        ORDER BY roi DESC, fm.movie_id""",
+        params,
+    )
+
+
+# --- viewing patterns -----------------------------------------------------------------------
+
+
+@cached
+def weekday_hour(f: Filters) -> pd.DataFrame:
+    """All 168 UTC weekday x hour cells (0 = Monday), zeros included."""
+    movies, params = _movies(f)
+    return query(
+        f"""WITH {movies},
+        counts AS (
+            SELECT isodow(r.rated_at) - 1 AS weekday, hour(r.rated_at) AS hour, count(*) AS n
+            FROM ratings r JOIN fm ON fm.movie_id = r.movie_id GROUP BY 1, 2
+        )
+        SELECT w.weekday, h.hour, coalesce(c.n, 0) AS ratings
+        FROM range(7) w(weekday) CROSS JOIN range(24) h(hour)
+        LEFT JOIN counts c ON c.weekday = w.weekday AND c.hour = h.hour
+        ORDER BY 1, 2""",
+        params,
+    )
+
+
+@cached
+def trending(f: Filters, day: date, limit: int = 10) -> pd.DataFrame:
+    """Most rated movies in the 7 days ending on ``day``."""
+    movies, params = _movies(f)
+    return query(
+        f"""WITH {movies}
+        SELECT fm.movie_id, fm.title, count(*) AS ratings_7d, round(avg(r.rating), 2) AS average
+        FROM ratings r JOIN fm ON fm.movie_id = r.movie_id
+        WHERE r.rating_date BETWEEN CAST(? AS DATE) - 6 AND CAST(? AS DATE)
+        GROUP BY fm.movie_id, fm.title
+        ORDER BY ratings_7d DESC, fm.movie_id LIMIT ?""",
+        [*params, day, day, limit],
+    )
+
+
+@cached
+def rating_days() -> tuple[date, date]:
+    low, high = query("SELECT min(rating_date), max(rating_date) FROM ratings").iloc[0]
+    return pd.Timestamp(low).date(), pd.Timestamp(high).date()
+
+
+# --- recommendations ------------------------------------------------------------------------
+
+
+@cached
+def recommended_users() -> pd.DataFrame:
+    return query(
+        """SELECT u.user_id, u.rating_count FROM user_features u
+        WHERE u.user_id IN (SELECT user_id FROM recommendations) ORDER BY u.user_id"""
+    )
+
+
+@cached
+def user_recommendations(user_id: int) -> pd.DataFrame:
+    return query(
+        """SELECT r.rank, r.movie_id, m.title, replace(m.genres, '|', ', ') AS genres,
+               round(r.predicted_rating, 3) AS predicted_rating
+        FROM recommendations r JOIN movie_features m ON m.movie_id = r.movie_id
+        WHERE r.user_id = ? ORDER BY r.rank""",
+        [user_id],
+    )
+
+
+@cached
+def user_top_rated(user_id: int, limit: int = 10) -> pd.DataFrame:
+    return query(
+        """SELECT r.movie_id, m.title, r.rating, CAST(r.rated_at AS DATE) AS rated_on
+        FROM ratings r JOIN movie_features m ON m.movie_id = r.movie_id
+        WHERE r.user_id = ? ORDER BY r.rating DESC, r.rated_at DESC, r.movie_id LIMIT ?""",
+        [user_id, limit],
+    )
+
+
+@cached
+def movie_search(text: str, limit: int = 30) -> pd.DataFrame:
+    """Movies the model has factors for, best known first; ``text`` is only ever a parameter."""
+    return query(
+        """SELECT m.movie_id, m.title, m.year, m.rating_count
+        FROM movie_features m JOIN recommender i ON i.raw_id = m.movie_id AND i.entity = 'item'
+        WHERE m.title ILIKE '%' || ? || '%'
+        ORDER BY m.rating_count DESC, m.movie_id LIMIT ?""",
+        [text, limit],
+    )
+
+
+@cached
+def movie_title(movie_id: int) -> str | None:
+    found = query("SELECT title FROM movie_features WHERE movie_id = ?", [movie_id])
+    return None if found.empty else found["title"].iloc[0]
+
+
+@cached
+def similar_movies(movie_id: int, min_ratings: int = 20, limit: int = 10) -> pd.DataFrame:
+    """Nearest items by cosine similarity of their SVD factors."""
+    return query(
+        """WITH target AS (
+            SELECT factors FROM recommender WHERE entity = 'item' AND raw_id = ?
+        )
+        SELECT i.raw_id AS movie_id, m.title, m.rating_count,
+               round(list_cosine_similarity(i.factors, t.factors), 4) AS similarity
+        FROM recommender i CROSS JOIN target t
+        JOIN movie_features m ON m.movie_id = i.raw_id
+        WHERE i.entity = 'item' AND i.raw_id <> ? AND m.rating_count >= ?
+        ORDER BY similarity DESC, i.raw_id LIMIT ?""",
+        [movie_id, movie_id, min_ratings, limit],
+    )
+
+
+@cached
+def model_metrics() -> pd.DataFrame:
+    return query(
+        """SELECT CAST(as_of AS DATE) AS as_of, model, protocol, metric, value
+        FROM model_metrics ORDER BY as_of, model, metric"""
+    )
+
+
+# --- data quality ---------------------------------------------------------------------------
+
+
+@cached
+def check_results() -> pd.DataFrame:
+    return query(
+        """SELECT asset, check_name, status, failures, blocking, description,
+               strftime(evaluated_at, '%Y-%m-%d %H:%M:%S') AS evaluated_at, run_id, metadata
+        FROM dq_checks ORDER BY status = 'passed', asset, check_name"""
+    )
+
+
+@cached
+def reconciliation() -> pd.DataFrame:
+    return query("SELECT * FROM dq_reconciliation ORDER BY asset")
+
+
+@cached
+def rejects_by_reason() -> pd.DataFrame:
+    return query(
+        """SELECT asset, reason, source, count(*) AS rows
+        FROM rejects GROUP BY ALL ORDER BY rows DESC, asset, reason"""
+    )
