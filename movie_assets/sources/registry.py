@@ -46,7 +46,7 @@ class SourceResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # A snapshot run is one partition: its day is the as-of day of the readers' rejects
         # and the last release day TMDB is asked about.
-        run = context.dagster_run
+        run = context.run
         key = run.tags.get("dagster/partition") if run is not None else None
         self._as_of = day_of(key) if key else None
 
