@@ -21,6 +21,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 @dataclass
 class BuildReport:
     runs: list[tuple[str, bool, float]] = field(default_factory=list)
+    passed_checks: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
 
     @property
@@ -31,10 +32,8 @@ class BuildReport:
 def _record(report: BuildReport, label: str, result, seconds: float) -> None:
     report.runs.append((label, result.success, seconds))
     for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
-            report.failed_checks.append(
-                f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-            )
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        (report.passed_checks if evaluation.passed else report.failed_checks).append(name)
 
 
 def run_history(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, last: str, report):

@@ -8,7 +8,6 @@ from movie_assets.clean import assets as clean
 from movie_assets.features import assets as features
 from movie_assets.model import assets as model
 from movie_assets.publish import assets as publish
-from movie_assets.partitions import daily_partitions
 from movie_assets.raw import assets as raw
 from movie_assets.resources import build_resources
 from movie_assets.sensors import SENSORS, with_freshness
@@ -21,13 +20,11 @@ SNAPSHOTS = dg.AssetSelection.all() - dg.AssetSelection.assets("raw_ratings")
 movie_graph = dg.define_asset_job(
     "movie_graph",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="The whole graph for one day: that day's ratings and every snapshot as of it.",
 )
 ratings_history = dg.define_asset_job(
     "ratings_history",
     selection=dg.AssetSelection.assets("raw_ratings"),
-    partitions_def=daily_partitions,
     description="Raw ratings over a range of days, one step (single-run backfill).",
 )
 

@@ -69,8 +69,9 @@ def _replace_rejects(con, asset: str, rejects: pd.DataFrame, first_day: date, la
 def quarantine(
     rows: pd.DataFrame, reason: str | pd.Series, source: str, partition_date
 ) -> pd.DataFrame:
-    """Rows in the rejects layout; ``raw`` keeps every original field as JSON."""
-    raw = [json.dumps(r, default=str) for r in rows.to_dict(orient="records")]
+    """Rows in the rejects layout; ``raw`` keeps every field as received, as JSON."""
+    received = rows.drop(columns=["ingested_at"], errors="ignore")
+    raw = [json.dumps(r, default=str) for r in received.to_dict(orient="records")]
     return pd.DataFrame(
         {
             "partition_date": partition_date if not isinstance(partition_date, pd.Series)

@@ -20,9 +20,9 @@ DEFAULT_PARAMS = {"n_factors": 100, "n_epochs": 20, "lr_all": 0.005, "reg_all": 
 
 def fit_svd(ratings: pd.DataFrame, seed: int = 0, **params) -> SVD:
     """Train on (user_id, movie_id, rating); ids stay integers so predict() must use integers."""
-    data = Dataset.load_from_df(
-        ratings[["user_id", "movie_id", "rating"]], Reader(rating_scale=RATING_SCALE)
-    )
+    # A fixed row order: SGD visits ratings in trainset order, so order changes the model.
+    rows = ratings[["user_id", "movie_id", "rating"]].sort_values(["user_id", "movie_id"])
+    data = Dataset.load_from_df(rows, Reader(rating_scale=RATING_SCALE))
     algo = SVD(random_state=seed, **{**DEFAULT_PARAMS, **params})
     algo.fit(data.build_full_trainset())
     return algo
@@ -64,6 +64,10 @@ class Factors:
     qi: np.ndarray
 
     @classmethod
+    def from_algo(cls, algo: SVD) -> Factors:
+        return cls.from_table(to_table(algo, date.today()))
+
+    @classmethod
     def from_table(cls, table: pd.DataFrame) -> Factors:
         glob = table[table["entity"] == "global"]
         users = table[table["entity"] == "user"].sort_values("inner_id")
@@ -97,21 +101,23 @@ class Factors:
         return float(np.clip(est, *RATING_SCALE))
 
 
-def top_n(factors: Factors, seen: pd.DataFrame, n: int = 10) -> pd.DataFrame:
-    """Top n unseen movies per user, ranked by predicted rating (ties by movie id)."""
-    scores = factors.scores()
-    user_pos = pd.Series(np.arange(len(factors.user_ids)), index=factors.user_ids)
-    item_pos = pd.Series(np.arange(len(factors.item_ids)), index=factors.item_ids)
-    known = seen[seen["user_id"].isin(user_pos.index) & seen["movie_id"].isin(item_pos.index)]
-    scores[user_pos[known["user_id"]].to_numpy(), item_pos[known["movie_id"]].to_numpy()] = -np.inf
-    order = np.lexsort((np.broadcast_to(factors.item_ids, scores.shape), -scores), axis=1)[:, :n]
-    rows = np.repeat(np.arange(len(factors.user_ids)), n)
+def similar_items(factors: Factors, item_ids: np.ndarray, n: int = 10) -> pd.DataFrame:
+    """Top n neighbours of each item among ``item_ids`` by cosine of the item factors."""
+    pos = pd.Series(np.arange(len(factors.item_ids)), factors.item_ids)[item_ids].to_numpy()
+    vectors = factors.qi[pos]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms > 0, norms, 1.0)
+    cosine = unit @ unit.T
+    np.fill_diagonal(cosine, -np.inf)
+    n = min(n, len(item_ids) - 1)
+    order = np.lexsort((np.broadcast_to(item_ids, cosine.shape), -cosine), axis=1)[:, :n]
+    rows = np.repeat(np.arange(len(item_ids)), n)
     cols = order.ravel()
     return pd.DataFrame(
         {
-            "user_id": factors.user_ids[rows],
-            "rank": np.tile(np.arange(1, n + 1), len(factors.user_ids)),
-            "movie_id": factors.item_ids[cols],
-            "predicted_rating": scores[rows, cols],
+            "movie_id": item_ids[rows],
+            "rank": np.tile(np.arange(1, n + 1), len(item_ids)),
+            "similar_movie_id": item_ids[cols],
+            "similarity": cosine[rows, cols],
         }
     )

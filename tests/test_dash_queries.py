@@ -1,0 +1,309 @@
+"""The query module against the published snapshot, each result recomputed independently.
+
+The expected values come from the live warehouse (read-only) with pandas or SQL of
+the test's own, or from tables the pipeline computed another way.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from dash_app import data
+from dash_app import filters as flt
+from dash_app import queries as q
+from movie_assets.publish import snapshot
+from tests.dash_fixtures import published  # noqa: F401
+
+DAY = date(2016, 10, 16)
+COMEDY_90S = q.Filters(year_from=1990, year_to=1999, genres=("Comedy",))
+MANY = q.Filters(
+    year_from=1980,
+    year_to=2010,
+    genres=("Drama", "Thriller"),
+    min_rating=3.0,
+    rating_categories=("Good", "Excellent"),
+    runtime_categories=("Standard", "Long"),
+    eras=("Modern", "Digital"),
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reads_snapshot(published):  # noqa: F811
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOVIE_SNAPSHOT_DIR", str(published.directory))
+        yield
+
+
+@pytest.fixture(scope="module")
+def live(full_warehouse):
+    """Frames from the live warehouse as of the snapshot day, read once."""
+
+    def read(sql):
+        return full_warehouse.query(sql, [DAY])
+
+    movies = read("SELECT * FROM movie_features WHERE as_of = ?")
+    ratings = read("SELECT * FROM ratings WHERE as_of = ?")
+    return {"movies": movies, "ratings": ratings}
+
+
+def select(movies: pd.DataFrame, f: q.Filters) -> pd.DataFrame:
+    """The filter semantics, restated in pandas."""
+    keep = pd.Series(True, index=movies.index)
+    if f.year_from is not None:
+        keep &= movies["year"] >= f.year_from
+    if f.year_to is not None:
+        keep &= movies["year"] <= f.year_to
+    if f.genres:
+        keep &= movies["genres"].str.split("|").map(lambda gs: bool(set(gs) & set(f.genres)))
+    if f.min_rating:
+        keep &= movies["rating_mean"] >= f.min_rating
+    for col, values in [
+        ("rating_category", f.rating_categories),
+        ("runtime_category", f.runtime_categories),
+        ("era", f.eras),
+    ]:
+        if values:
+            keep &= movies[col].isin(values)
+    return movies[keep.fillna(False).astype(bool)]
+
+
+def rated(live, f: q.Filters) -> pd.DataFrame:
+    return live["ratings"][live["ratings"]["movie_id"].isin(select(live["movies"], f)["movie_id"])]
+
+
+@pytest.mark.parametrize("f", [q.NO_FILTERS, COMEDY_90S, MANY], ids=["none", "comedy90s", "many"])
+def test_kpis(live, f):
+    got = q.kpis(f)
+    movies, ratings = select(live["movies"], f), rated(live, f)
+    genres = movies["genres"].str.split("|").explode()
+    genres = genres[genres != ""]
+    if f.genres:
+        genres = genres[genres.isin(f.genres)]
+    assert got["movies"] == len(movies)
+    assert got["ratings"] == len(ratings)
+    assert got["users"] == ratings["user_id"].nunique()
+    assert got["average_rating"] == pytest.approx(ratings["rating"].mean())
+    assert got["genres"] == genres.nunique()
+    assert got["last_day"] == ratings["rating_date"].max()
+
+
+@pytest.mark.parametrize("f", [q.NO_FILTERS, MANY], ids=["none", "many"])
+def test_rating_distribution_and_years(live, f):
+    ratings = rated(live, f)
+    expected = ratings.groupby("rating").size()
+    got = q.rating_distribution(f).set_index("rating")["ratings"]
+    assert got.to_dict() == expected.to_dict()
+    per_year = ratings.groupby(ratings["rating_date"].dt.year)["rating"].agg(["size", "mean"])
+    got = q.ratings_per_year(f).set_index("year")
+    assert got["ratings"].to_dict() == per_year["size"].to_dict()
+    np.testing.assert_allclose(got["average_rating"], per_year["mean"])
+
+
+@pytest.mark.parametrize("grain,rule", [("week", "W-SUN"), ("month", "MS"), ("year", "YS")])
+def test_ratings_over_time(live, grain, rule):
+    ratings = rated(live, COMEDY_90S).set_index("rating_date")["rating"]
+    expected = ratings.resample(rule, label="left", closed="left").size()
+    if grain == "week":  # ISO weeks start on Monday
+        expected = ratings.groupby(ratings.index.to_period("W-SUN").start_time).size()
+    expected = expected[expected > 0]
+    got = q.ratings_over_time(COMEDY_90S, grain)
+    assert got["ratings"].sum() == len(ratings)
+    assert dict(zip(pd.to_datetime(got["period"]), got["ratings"], strict=True)) == {
+        pd.Timestamp(k): v for k, v in expected.items()
+    }
+
+
+def test_genre_summary(live):
+    movies = select(live["movies"], MANY)
+    pairs = movies.assign(genre=movies["genres"].str.split("|")).explode("genre")
+    pairs = pairs[pairs["genre"].isin(MANY.genres)]
+    per_movie = pairs.groupby("genre").agg(
+        movies=("movie_id", "size"), weighted=("weighted_score", "mean")
+    )
+    joined = pairs[["movie_id", "genre"]].merge(live["ratings"], on="movie_id")
+    per_rating = joined.groupby("genre")["rating"].agg(["size", "mean"])
+    got = q.genre_summary(MANY).set_index("genre")
+    assert set(got.index) == set(MANY.genres)
+    assert got["movies"].to_dict() == per_movie["movies"].to_dict()
+    assert got["ratings"].to_dict() == per_rating["size"].to_dict()
+    np.testing.assert_allclose(got.loc[per_rating.index, "average_rating"], per_rating["mean"])
+    np.testing.assert_allclose(got.loc[per_movie.index, "weighted_score"], per_movie["weighted"])
+
+
+def test_genre_breakdown(live):
+    movies = select(live["movies"], q.NO_FILTERS)
+    pairs = movies.assign(genre=movies["genres"].str.split("|")).explode("genre")
+    pairs = pairs[pairs["genre"] != ""]
+    expected = pairs.groupby(["genre", "runtime_category"]).size()
+    got = q.genre_breakdown(q.NO_FILTERS, "runtime_category").set_index(["genre", "category"])
+    assert got["movies"].to_dict() == expected.to_dict()
+
+
+@pytest.mark.parametrize("kind", ["weighted", "highest", "most"])
+def test_top_movies(live, kind):
+    movies = select(live["movies"], COMEDY_90S)
+    movies = movies[movies["rating_count"] > 0]
+    if kind == "highest":
+        movies = movies[movies["rating_count"] >= 30]
+    key = {
+        "weighted": ["weighted_score", "rating_count"],
+        "highest": ["rating_mean", "rating_count"],
+        "most": ["rating_count", "weighted_score"],
+    }[kind]
+    expected = movies.sort_values([*key, "movie_id"], ascending=[False, False, True]).head(20)
+    got = q.top_movies(COMEDY_90S, kind, min_votes=30)
+    assert got["movie_id"].tolist() == expected["movie_id"].tolist()
+
+
+def test_box_office_in_the_pipelines_base_month_matches_movie_features(live):
+    """Two computations of constant dollars: pandas in the pipeline, SQL in the app."""
+    base = q.default_base_month()
+    got = q.box_office_movies(q.NO_FILTERS, base).set_index("movie_id")
+    movies = live["movies"].set_index("movie_id")
+    expected = movies["box_office_real"].dropna()
+    assert set(got.index) == set(expected.index)
+    np.testing.assert_allclose(got.loc[expected.index, "real_usd"], expected.round(), rtol=1e-9)
+
+
+def test_box_office_in_another_base_month(full_warehouse, live):
+    cpi = full_warehouse.query(
+        "SELECT month, value FROM cpi_monthly WHERE as_of = ? AND series_id = 'CUUR0000SA0'", [DAY]
+    ).set_index("month")["value"]
+    base = date(1990, 1, 1)
+    got = q.box_office_movies(COMEDY_90S, base).set_index("movie_id")
+    movies = select(live["movies"], COMEDY_90S).dropna(subset=["box_office_nominal"])
+    month = movies["release_date"].dt.to_period("M").dt.to_timestamp()
+    real = movies["box_office_nominal"] * cpi[pd.Timestamp(base)] / month.map(cpi).to_numpy()
+    expected = pd.Series(real.to_numpy(), index=movies["movie_id"]).dropna()
+    np.testing.assert_allclose(got.loc[expected.index, "real_usd"], expected.round(), rtol=1e-9)
+
+    by_month = q.box_office_by_period(COMEDY_90S, base, "month").set_index("period")
+    frame = pd.DataFrame({"real": expected, "m": movies.set_index("movie_id")["release_month"]})
+    medians = frame.dropna().groupby("m")["real"].median()
+    np.testing.assert_allclose(by_month.loc[medians.index, "median_real"], medians)
+    assert by_month["movies"].sum() == len(expected)
+
+
+def test_budgets_are_absent_in_the_embedded_source(full_warehouse):
+    coverage = q.budget_coverage(q.NO_FILTERS)
+    linked = full_warehouse.query("SELECT count(*) AS n FROM film_links WHERE as_of = ?", [DAY])[
+        "n"
+    ].iloc[0]
+    assert coverage == {"linked": linked, "with_budget": 0}
+    assert q.return_on_investment(q.NO_FILTERS).empty
+
+
+def test_weekday_hour_matches_the_pipelines_viewing_hourly(full_warehouse):
+    expected = full_warehouse.query(
+        "SELECT weekday, hour, rating_count FROM viewing_hourly WHERE as_of = ?", [DAY]
+    ).set_index(["weekday", "hour"])["rating_count"]
+    got = q.weekday_hour(q.NO_FILTERS).set_index(["weekday", "hour"])["ratings"]
+    assert len(got) == 168
+    assert got.to_dict() == expected.to_dict()
+
+
+def test_trending_matches_the_pipelines_trending(full_warehouse):
+    day = date(2016, 6, 30)
+    expected = full_warehouse.query(
+        "SELECT movie_id, ratings_7d FROM trending WHERE as_of = ? AND window_end = ?", [DAY, day]
+    )
+    got = q.trending(q.NO_FILTERS, day)
+    assert got["ratings_7d"].tolist() == sorted(expected["ratings_7d"], reverse=True)
+    tenth = got["ratings_7d"].iloc[-1]
+    above = set(got.loc[got["ratings_7d"] > tenth, "movie_id"])
+    assert above == set(expected.loc[expected["ratings_7d"] > tenth, "movie_id"])
+
+
+def test_recommendations_and_similar_movies(full_warehouse):
+    user = int(q.recommended_users()["user_id"].iloc[3])
+    expected = full_warehouse.query(
+        "SELECT movie_id FROM recommendations WHERE as_of = ? AND user_id = ? ORDER BY rank",
+        [DAY, user],
+    )
+    assert q.user_recommendations(user)["movie_id"].tolist() == expected["movie_id"].tolist()
+    top = q.user_top_rated(user)
+    assert top["rating"].is_monotonic_decreasing
+
+    items = full_warehouse.query(
+        "SELECT raw_id, factors FROM recommender WHERE as_of = ? AND entity = 'item'", [DAY]
+    )
+    counts = full_warehouse.query(
+        "SELECT movie_id, rating_count FROM movie_features WHERE as_of = ?", [DAY]
+    ).set_index("movie_id")["rating_count"]
+    matrix = np.vstack(items["factors"].to_numpy())
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    target = int(items["raw_id"][items["raw_id"] == 1].index[0])
+    cosine = pd.Series(unit @ unit[target], index=items["raw_id"]).drop(1)
+    cosine = cosine[counts.reindex(cosine.index).fillna(0).to_numpy() >= 20]
+    expected = cosine.sort_values(ascending=False).head(10)
+    got = q.similar_movies(1)
+    assert got["movie_id"].tolist() == expected.index.tolist()
+    np.testing.assert_allclose(got["similarity"], expected.round(4), atol=1e-4)
+
+
+def test_user_text_is_only_a_parameter():
+    hostile = "x' OR 1=1; DROP TABLE ratings; --"
+    assert q.movie_search(hostile).empty
+    assert q.kpis(q.Filters(genres=(hostile,)))["movies"] == 0
+    assert q.kpis(q.NO_FILTERS)["ratings"] > 0
+    assert len(q.movie_search("Toy Story")) >= 1
+
+
+def test_data_quality_tables(full_warehouse):
+    checks = q.check_results()
+    evaluated = set(full_warehouse.report.passed_checks) | set(full_warehouse.report.failed_checks)
+    names = {f"{a}:{c}" for a, c in zip(checks["asset"], checks["check_name"], strict=True)}
+    assert names == evaluated - {"dashboard_snapshot:matches_warehouse"}
+    failed = {
+        f"{a}:{c}"
+        for a, c, s in checks[["asset", "check_name", "status"]].itertuples(index=False)
+        if s == "failed"
+    }
+    assert failed == set(full_warehouse.report.failed_checks)
+
+    recon = q.reconciliation().set_index("asset")
+    rejects = full_warehouse.query(
+        "SELECT asset, count(*) AS n FROM rejects WHERE partition_date = ? GROUP BY asset", [DAY]
+    ).set_index("asset")["n"]
+    for asset, row in recon.iterrows():
+        assert row["raw_rows"] == row["clean_rows"] + row["rejected_rows"]
+        assert row["rejects_in_table"] == rejects.get(asset, 0)
+    assert q.rejects_by_reason()["rows"].sum() == rejects.sum()
+
+
+def test_filters_round_trip_through_the_url():
+    search = flt.to_search(MANY)
+    parsed = {}
+    for pair in search.lstrip("?").split("&"):
+        key, value = pair.split("=")
+        parsed.setdefault(key, []).append(value.replace("+", " "))
+    query = {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
+    assert flt.from_query(query) == MANY
+    assert flt.to_search(q.NO_FILTERS) == ""
+    assert flt.from_query({"era": "Bogus", "year_from": "x"}) == q.NO_FILTERS
+
+
+def test_a_new_snapshot_invalidates_the_cache(published, tmp_path, monkeypatch):  # noqa: F811
+    directory = tmp_path / "snapshots"
+    directory.mkdir()
+    first = directory / "dashboard_20161016_20000101T000000000000Z.duckdb"
+    shutil.copy(published.path, first)
+    snapshot.publish(directory, first, DAY)
+    monkeypatch.setenv("MOVIE_SNAPSHOT_DIR", str(directory))
+    before = q.kpis(q.NO_FILTERS)["ratings"]
+    assert q.kpis(q.NO_FILTERS)["ratings"] == before  # served from the cache
+
+    second = directory / "dashboard_20161016_20000101T000001000000Z.duckdb"
+    shutil.copy(first, second)
+    with duckdb.connect(str(second)) as con:
+        removed = con.execute("DELETE FROM ratings WHERE movie_id = 1").fetchone()[0]
+    assert removed > 0
+    assert snapshot.publish(directory, second, DAY)
+    assert data.version() == second.name
+    assert q.kpis(q.NO_FILTERS)["ratings"] == before - removed

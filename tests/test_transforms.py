@@ -1,0 +1,124 @@
+"""Pure transformations, on small frames whose answers are worked out by hand."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from movie_assets.clean import transforms as t
+from movie_assets.clean.titles import display_title, match_key, split_year
+from movie_assets.features import transforms as f
+
+DAY = date(2016, 10, 16)
+
+
+def test_titles():
+    assert split_year("Toy Story (1995)") == ("Toy Story", 1995)
+    assert split_year("Heat") == ("Heat", None)
+    assert display_title("Matrix, The") == "The Matrix"
+    assert display_title("Street Fighter, The (Gekitotsu! Satsujin ken)") == (
+        "The Street Fighter (Gekitotsu! Satsujin ken)"
+    )
+    assert match_key("Amélie (Fabuleux destin d'Amélie Poulain, Le)") == "amelie"
+    assert match_key("Kick-Ass") == match_key("Kick Ass") == "kick ass"
+
+
+def test_clean_movies_quarantines_each_bad_row_with_its_reason():
+    raw = pd.DataFrame(
+        {
+            "movie_id": [1, 2, 2, 3, 4],
+            "title": ["Toy Story (1995)", "Jumanji", "Jumanji again", None, "Far Future"],
+            "year": [None, 1995.0, 1995.0, 2000.0, 2300.0],
+            "genres": ["Animation|Children", "(no genres listed)", "Adventure", "Drama", "Drama"],
+            "source": "test",
+        }
+    )
+    movies, rejects = t.clean_movies(raw, DAY)
+    assert movies["movie_id"].tolist() == [1, 2]
+    assert movies["title"].tolist() == ["Toy Story", "Jumanji"]
+    assert movies["year"].tolist() == [1995, 1995]
+    assert movies["genres"].tolist() == ["Animation|Children", ""]
+    assert sorted(rejects["reason"]) == ["duplicate movie_id", "title missing", "year out of range"]
+    assert len(movies) + len(rejects) == len(raw)
+
+
+def test_clean_ratings_reasons_and_dedup():
+    raw = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 2, 3],
+            "movie_id": [10, 10, 11, 10, 99, 10],
+            "rating": [3.0, 4.5, 3.3, 6.0, 4.0, None],
+            "timestamp": [100, 200, 300, 400, 500, 600],
+        }
+    )
+    ratings, rejects = t.clean_ratings(raw, pd.Series([10, 11]), DAY)
+    assert ratings[["user_id", "movie_id", "rating"]].values.tolist() == [[1, 10, 4.5]]
+    reasons = dict(zip(rejects["raw"].str.extract(r'"timestamp": (\d+)')[0].astype(int),
+                       rejects["reason"], strict=True))
+    assert reasons == {
+        100: "superseded by a later rating of the same movie by the same user",
+        300: "rating not in 0.5..5 in half stars",
+        400: "rating not in 0.5..5 in half stars",
+        500: "movie not in movies",
+        600: "rating missing",
+    }
+
+
+def test_clean_cpi_rejects_missing_values_and_builds_months():
+    raw = pd.DataFrame(
+        {
+            "series_id": ["S", "S", "S"],
+            "year": [2020, 2020, 2020],
+            "period": ["M01", "M02", "M03"],
+            "value": [100.0, None, 101.0],
+            "source": "test",
+        }
+    )
+    cpi, rejects = t.clean_cpi(raw, DAY)
+    assert cpi["month"].dt.strftime("%Y-%m").tolist() == ["2020-01", "2020-03"]
+    assert rejects["reason"].tolist() == ["CPI value missing"]
+    assert t.months_missing(cpi["month"]) == [pd.Timestamp("2020-02-01")]
+
+
+def test_link_films_keeps_only_one_to_one_matches():
+    movies = pd.DataFrame(
+        {"as_of": pd.Timestamp(DAY), "movie_id": [1, 2, 3],
+         "title": ["The Matrix", "Heat", "Twin"], "year": [1999, 1995, 2001]}
+    )
+    films = pd.DataFrame(
+        {"film_id": [10, 11, 12, 13], "title": ["Matrix, The", "Heat", "Twin", "Twin"],
+         "year": [1999, 1996, 2001, 2001]}
+    )
+    links = t.link_films(movies, films)
+    assert links[["movie_id", "film_id"]].values.tolist() == [[1, 10]]
+
+
+def test_bayesian_score_by_hand():
+    # v=10 votes of mean 4.0, m=10, C=3.0: (10/20)*4 + (10/20)*3 = 3.5
+    score = f.bayesian_score(pd.Series([10, 0]), pd.Series([4.0, None]), 3.0, 10)
+    assert score.tolist() == pytest.approx([3.5, 3.0])
+
+
+def test_categories():
+    assert f.runtime_category(pd.Series([80, 90, 125, 200, None])).tolist() == [
+        "Short", "Standard", "Long", "Epic", "Unknown"
+    ]
+    assert f.era(pd.Series([1940, 1960, 1975, 1995, 2010, None])).tolist() == [
+        "Classic", "Golden", "New Hollywood", "Modern", "Digital", "Unknown"
+    ]
+    assert f.popularity_bucket(pd.Series([0, 5, 20, 100, 400])).tolist() == [
+        "Unrated", "Niche", "Moderate", "Popular", "Blockbuster"
+    ]
+
+
+def test_trending_counts_the_seven_days_ending_each_day():
+    ratings = pd.DataFrame(
+        {"movie_id": [1, 1, 2], "rating_date": pd.to_datetime(["2020-01-01", "2020-01-07", "2020-01-08"])}
+    )
+    movies = pd.DataFrame({"movie_id": [1, 2], "title": ["A", "B"]})
+    out = f.trending(ratings, movies, date(2020, 1, 8))
+    on_7th = out[out["window_end"] == "2020-01-07"]
+    on_8th = out[out["window_end"] == "2020-01-08"].sort_values("rank")
+    assert on_7th[["movie_id", "ratings_7d"]].values.tolist() == [[1, 2]]
+    # 2020-01-01 has left the window ending 2020-01-08; ties rank by movie id
+    assert on_8th[["movie_id", "ratings_7d"]].values.tolist() == [[1, 1], [2, 1]]
