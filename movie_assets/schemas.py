@@ -337,10 +337,29 @@ class Recommender(Base):
         unique = ["as_of", "entity", "raw_id"]
 
 
+class SvdTuning(Base):
+    """Every candidate of the hyper-parameter searches, with its score and the one chosen."""
+
+    as_of: Time = _as_of()
+    search: Str = pa.Field(nullable=False)
+    candidate: Int = pa.Field(nullable=False, ge=0)
+    params: Str = pa.Field(nullable=False, description="JSON")
+    metric: Str = pa.Field(nullable=False)
+    mean_score: Float = pa.Field(nullable=False)
+    std_score: Float = pa.Field(nullable=True)
+    rank: Int = pa.Field(nullable=False, ge=1)
+    chosen: Bool = pa.Field(nullable=False)
+
+    class Config:
+        unique = ["as_of", "search", "candidate"]
+
+
 class ModelMetrics(Base):
+    """One row per model, protocol and metric (definitions in docs/evaluation.md)."""
+
     as_of: Time = _as_of()
     model: Str = pa.Field(nullable=False)
-    protocol: Str = pa.Field(nullable=False)
+    protocol: Str = pa.Field(isin=["random_5fold", "per_user_chronological"])
     metric: Str = pa.Field(nullable=False)
     value: Float = pa.Field(nullable=False, ge=0)
 
@@ -349,14 +368,57 @@ class ModelMetrics(Base):
 
 
 class Recommendations(Base):
+    """Top 10 per user; ``score`` orders the list, ``predicted_rating`` is SVD's estimate."""
+
     as_of: Time = _as_of()
     user_id: Int = pa.Field(nullable=False)
     rank: Int = pa.Field(ge=1, le=10)
     movie_id: Int = pa.Field(nullable=False)
+    score: Float = pa.Field(nullable=False)
     predicted_rating: Float = pa.Field(nullable=False, **RATING)
+    source: Str = pa.Field(isin=["personalized", "popular_cold_start"])
 
     class Config:
         unique = ["as_of", "user_id", "rank"]
+
+
+class SimilarMovies(Base):
+    """Top 10 neighbours per movie by item-factor cosine; cold-start movies get popular ones."""
+
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    rank: Int = pa.Field(ge=1, le=10)
+    similar_movie_id: Int = pa.Field(nullable=False)
+    similarity: Float = pa.Field(nullable=True, ge=-1.000001, le=1.000001)
+    source: Str = pa.Field(isin=["personalized", "popular_cold_start"])
+
+    class Config:
+        unique = ["as_of", "movie_id", "rank"]
+
+
+class MovieCommunities(Base):
+    as_of: Time = _as_of()
+    community_id: Int = pa.Field(nullable=False, ge=0)
+    size: Int = pa.Field(ge=1)
+    top_genres: Str = pa.Field(nullable=False)
+    representative_titles: Str = pa.Field(nullable=False, description="pipe-separated")
+
+    class Config:
+        unique = ["as_of", "community_id"]
+
+
+class MovieCentrality(Base):
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    title: Str = pa.Field(nullable=False)
+    community_id: Int = pa.Field(nullable=False, ge=0)
+    degree: Int = pa.Field(ge=1)
+    strength: Int = pa.Field(ge=1, description="sum of edge weights")
+    pagerank: Float = pa.Field(ge=0, le=1)
+    betweenness: Float = pa.Field(ge=0, le=1)
+
+    class Config:
+        unique = ["as_of", "movie_id"]
 
 
 class Rejects(Base):
@@ -415,6 +477,10 @@ TABLES: dict[str, Table] = {
         _snapshot("recommender", Recommender),
         _snapshot("model_metrics", ModelMetrics),
         _snapshot("recommendations", Recommendations),
+        _snapshot("svd_tuning", SvdTuning),
+        _snapshot("similar_movies", SimilarMovies),
+        _snapshot("movie_communities", MovieCommunities),
+        _snapshot("movie_centrality", MovieCentrality),
         Table("rejects", Rejects, "partition_date"),
     ]
 }

@@ -34,16 +34,31 @@ def to_table(algo: SVD, as_of: date) -> pd.DataFrame:
     items = [trainset.to_raw_iid(i) for i in range(trainset.n_items)]
     rows = [
         pd.DataFrame(
-            {"entity": ["global"], "raw_id": [pd.NA], "inner_id": [pd.NA],
-             "bias": [trainset.global_mean], "factors": [None]}
+            {
+                "entity": ["global"],
+                "raw_id": [pd.NA],
+                "inner_id": [pd.NA],
+                "bias": [trainset.global_mean],
+                "factors": [None],
+            }
         ),
         pd.DataFrame(
-            {"entity": "user", "raw_id": users, "inner_id": range(len(users)),
-             "bias": algo.bu, "factors": list(algo.pu)}
+            {
+                "entity": "user",
+                "raw_id": users,
+                "inner_id": range(len(users)),
+                "bias": algo.bu,
+                "factors": list(algo.pu),
+            }
         ),
         pd.DataFrame(
-            {"entity": "item", "raw_id": items, "inner_id": range(len(items)),
-             "bias": algo.bi, "factors": list(algo.qi)}
+            {
+                "entity": "item",
+                "raw_id": items,
+                "inner_id": range(len(items)),
+                "bias": algo.bi,
+                "factors": list(algo.qi),
+            }
         ),
     ]
     out = pd.concat(rows, ignore_index=True)
@@ -83,7 +98,7 @@ class Factors:
         )
 
     def scores(self) -> np.ndarray:
-        """Predicted rating of every user (rows) for every item (columns), clipped like predict()."""
+        """Predicted rating of every user (rows) and item (columns), clipped like predict()."""
         est = self.global_mean + self.bu[:, None] + self.bi[None, :] + self.pu @ self.qi.T
         return np.clip(est, *RATING_SCALE)
 

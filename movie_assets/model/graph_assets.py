@@ -1,0 +1,84 @@
+"""Movie graph analytics: communities and centrality of the co-rating graph, for the dashboard."""
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from movie_assets import checks
+from movie_assets.model import graph
+from movie_assets.partitions import daily_partitions, snapshot_day
+from movie_assets.warehouse import read_snapshot
+from movie_assets.writing import write_partition
+
+GROUP = "model"
+
+
+class GraphConfig(dg.Config):
+    min_movie_ratings: int = graph.MIN_MOVIE_RATINGS
+    min_edge_users: int = graph.MIN_EDGE_USERS
+    seed: int = 0
+
+
+def _graph(duckdb: DuckDBResource, day, config: GraphConfig):
+    with duckdb.get_connection() as con:
+        ratings = read_snapshot(con, "ratings", day)
+        movies = read_snapshot(con, "movies", day)
+    edges = graph.co_rating_edges(ratings, config.min_movie_ratings, config.min_edge_users)
+    return graph.build_graph(edges), movies
+
+
+def _metadata(g) -> dict:
+    return {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"duckdb", "networkx"},
+    deps=["ratings", "movies"],
+    check_specs=[checks.schema_spec("movie_communities")],
+)
+def movie_communities(
+    context: dg.AssetExecutionContext, config: GraphConfig, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    """Louvain communities of the co-rating graph: size, top genres, most connected titles."""
+    day = snapshot_day(context)
+    g, movies = _graph(duckdb, day, config)
+    members = graph.communities(g, config.seed)
+    strength = pd.Series(dict(g.degree(weight="weight")), dtype=float)
+    frame = graph.describe_communities(members, movies, strength).assign(as_of=pd.Timestamp(day))
+    modularity = graph.modularity(g, members) if len(members) else 0.0
+    return write_partition(
+        context,
+        duckdb,
+        "movie_communities",
+        frame,
+        day,
+        day,
+        metadata={**_metadata(g), "modularity": modularity, "seed": config.seed},
+    )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"duckdb", "networkx"},
+    deps=["ratings", "movies"],
+    check_specs=[checks.schema_spec("movie_centrality")],
+)
+def movie_centrality(
+    context: dg.AssetExecutionContext, config: GraphConfig, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    """Degree, weighted degree, PageRank and betweenness of every movie in the co-rating graph."""
+    day = snapshot_day(context)
+    g, movies = _graph(duckdb, day, config)
+    frame = (
+        graph.centrality(g, config.seed)
+        .join(graph.communities(g, config.seed))
+        .join(movies.set_index("movie_id")["title"])
+        .reset_index()
+        .assign(as_of=pd.Timestamp(day))
+    )
+    return write_partition(
+        context, duckdb, "movie_centrality", frame, day, day, metadata=_metadata(g)
+    )
