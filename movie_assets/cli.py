@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from movie_assets.settings import PROJECT_ROOT, dagster_home, warehouse_path
+from movie_assets.settings import DATA_DIR, PROJECT_ROOT, dagster_home, warehouse_path
 
 DAGSTER_PORT = 3000
 DASH_PORT = 8050
@@ -23,7 +23,9 @@ def _prepare_environment() -> None:
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("MOVIE_WAREHOUSE", str(warehouse_path()))
     config = home / "dagster.yaml"
-    if not config.exists():
+    # The project-local home always follows the repo's dagster.yaml; a home of the user's own
+    # only gets it when it has none.
+    if not config.exists() or home == DATA_DIR / "dagster_home":
         shutil.copyfile(PROJECT_ROOT / "dagster.yaml", config)
 
 
