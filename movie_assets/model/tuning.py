@@ -6,7 +6,6 @@ so the hold-out that ``model_metrics`` reports was never used to choose anything
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import numpy as np
@@ -96,10 +95,6 @@ def search_ranking(
         }
     )
     return frame["params"].iloc[best_at], rows
-
-
-def grid_size(grid: dict[str, list]) -> int:
-    return len(list(itertools.product(*grid.values())))
 
 
 def chosen(table: pd.DataFrame, search_prefix: str) -> dict:
