@@ -131,7 +131,13 @@ def grid(
                     id={"type": "grid", "name": name},
                     columnDefs=columns,
                     rowData=[],
-                    defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                    defaultColDef={
+                        "sortable": True,
+                        "filter": True,
+                        "resizable": True,
+                        # CSV holds the values, not their display formatting.
+                        "useValueFormatterForExport": False,
+                    },
                     columnSize="responsiveSizeToFit",
                     csvExportParams={"fileName": csv_name},
                     dashGridOptions={

@@ -306,8 +306,8 @@ def box_office_movies(f: Filters, base_month: date) -> pd.DataFrame:
     return query(
         f"""WITH {sql}
         SELECT movie_id, title, year, CAST(release_date AS DATE) AS release_date,
-               replace(genres, '|', ', ') AS genres, round(nominal) AS nominal_usd,
-               round(real) AS real_usd
+               replace(genres, '|', ', ') AS genres, nominal AS nominal_usd,
+               real AS real_usd
         FROM bo ORDER BY real DESC NULLS LAST, movie_id""",
         params,
     )

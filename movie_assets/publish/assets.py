@@ -166,7 +166,7 @@ def dashboard_snapshot(
             "snapshot_info": pd.DataFrame(
                 {
                     "as_of": [pd.Timestamp(day)],
-                    "run_id": [context.run_id],
+                    "run_id": [context.run.run_id],
                     "published_at": [pd.Timestamp.now(tz="UTC").tz_localize(None)],
                 }
             ),

@@ -38,10 +38,12 @@ class Snapshot:
 
 
 def snapshot_dir(warehouse: Path | str | None = None) -> Path:
-    """Snapshots live next to the warehouse they copy; MOVIE_SNAPSHOT_DIR overrides."""
-    configured = os.environ.get("MOVIE_SNAPSHOT_DIR")
-    if configured:
-        return Path(configured)
+    """Snapshots live next to the warehouse they copy.
+
+    Readers (Dash) pass no warehouse: MOVIE_SNAPSHOT_DIR, else next to the configured one.
+    """
+    if warehouse is None and os.environ.get("MOVIE_SNAPSHOT_DIR"):
+        return Path(os.environ["MOVIE_SNAPSHOT_DIR"])
     return Path(warehouse or warehouse_path()).parent / "snapshots"
 
 
