@@ -21,8 +21,14 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 @dataclass
 class BuildReport:
     runs: list[tuple[str, bool, float]] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
     passed_checks: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+
+    @property
+    def asset_seconds(self) -> float:
+        """Time inside asset code; the rest of a run is Dagster's own work."""
+        return sum(self.step_seconds.values())
 
     @property
     def ok(self) -> bool:
@@ -31,6 +37,9 @@ class BuildReport:
 
 def _record(report: BuildReport, label: str, result, seconds: float) -> None:
     report.runs.append((label, result.success, seconds))
+    for event in result.all_events:
+        if event.is_step_success:
+            report.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         (report.passed_checks if evaluation.passed else report.failed_checks).append(name)

@@ -7,6 +7,7 @@ import dagster as dg
 from movie_assets.clean import assets as clean
 from movie_assets.features import assets as features
 from movie_assets.model import assets as model
+from movie_assets.partitions import daily_partitions
 from movie_assets.publish import assets as publish
 from movie_assets.raw import assets as raw
 from movie_assets.resources import build_resources
@@ -17,10 +18,19 @@ ALL_ASSETS = dg.load_assets_from_modules([raw, clean, features, model, publish])
 # Every asset whose partitions are snapshots: all but the event table.
 SNAPSHOTS = dg.AssetSelection.all() - dg.AssetSelection.assets("raw_ratings")
 
+# Minutes of cross-validated search: weekly, not daily (the daily run stays within seconds).
+EVALUATION = dg.AssetSelection.assets("svd_tuning", "model_metrics")
+
 movie_graph = dg.define_asset_job(
     "movie_graph",
-    selection=dg.AssetSelection.all(),
-    description="The whole graph for one day: that day's ratings and every snapshot as of it.",
+    selection=dg.AssetSelection.all() - EVALUATION,
+    description="One day: that day's ratings and every snapshot as of it, trained with the "
+    "newest weekly tuning.",
+)
+model_evaluation = dg.define_asset_job(
+    "model_evaluation",
+    selection=EVALUATION,
+    description="Hyper-parameter searches and the models' metrics as of one day.",
 )
 ratings_history = dg.define_asset_job(
     "ratings_history",
@@ -31,12 +41,22 @@ ratings_history = dg.define_asset_job(
 daily_schedule = dg.build_schedule_from_partitioned_job(movie_graph, hour_of_day=3)
 
 
+@dg.schedule(job=model_evaluation, cron_schedule="0 1 * * 0", execution_timezone="UTC")
+def weekly_evaluation(context: dg.ScheduleEvaluationContext):
+    """Sunday 01:00 UTC: tune and evaluate as of the newest day."""
+    key = daily_partitions.get_last_partition_key(current_time=context.scheduled_execution_time)
+    if key is None:
+        return dg.SkipReason("no partition yet")
+    return dg.RunRequest(run_key=f"evaluation-{key}", partition_key=key)
+
+
+
 def build_defs(resources: dict | None = None) -> dg.Definitions:
     """Tests pass their own resources (a temporary warehouse); the code location uses the defaults."""
     return dg.Definitions(
         assets=with_freshness(ALL_ASSETS),
-        jobs=[movie_graph, ratings_history],
-        schedules=[daily_schedule],
+        jobs=[movie_graph, model_evaluation, ratings_history],
+        schedules=[daily_schedule, weekly_evaluation],
         sensors=SENSORS,
         resources=resources or build_resources(),
         # DuckDB has one writer at a time: steps run one after another in the run's process.

@@ -107,6 +107,23 @@ def read_snapshot(con: duckdb.DuckDBPyConnection, name: str, as_of: date) -> pd.
     return conform(TABLES[name], frame)
 
 
+def read_latest_snapshot(
+    con: duckdb.DuckDBPyConnection, name: str, as_of: date, max_age_days: int
+) -> pd.DataFrame:
+    """The newest snapshot at most ``max_age_days`` older than as_of: for assets refreshed weekly."""
+    if not table_exists(con, name):
+        raise LookupError(f"table {name} does not exist: materialize it first")
+    found = con.execute(
+        f"SELECT max(as_of) FROM {name} WHERE as_of <= ? AND as_of > ? - INTERVAL (?) DAY",
+        [as_of, as_of, max_age_days],
+    ).fetchone()[0]
+    if found is None:
+        raise LookupError(
+            f"{name} has no snapshot in the {max_age_days} days up to {as_of}: materialize it"
+        )
+    return read_snapshot(con, name, found)
+
+
 def read_events(con: duckdb.DuckDBPyConnection, name: str, first: date, last: date) -> pd.DataFrame:
     table = TABLES[name]
     if not table_exists(con, name):

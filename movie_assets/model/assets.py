@@ -14,7 +14,7 @@ from movie_assets import checks
 from movie_assets.model import evaluation, ranking, rating_models, svd, tuning
 from movie_assets.model.graph_assets import movie_centrality, movie_communities
 from movie_assets.partitions import daily_partitions, snapshot_day
-from movie_assets.warehouse import read_snapshot
+from movie_assets.warehouse import read_latest_snapshot, read_snapshot
 from movie_assets.writing import write_partition
 
 __all__ = [
@@ -28,6 +28,12 @@ __all__ = [
 ]
 
 GROUP = "model"
+# The searches run weekly (job model_evaluation); daily training uses the newest tuning.
+TUNING_MAX_AGE_DAYS = 7
+WEEKLY_TUNING = dg.AssetDep(
+    "svd_tuning",
+    partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-(TUNING_MAX_AGE_DAYS - 1)),
+)
 SVD_SEARCH = "svd_"
 RANKING_SEARCH = "ranking_"
 # Fewer ratings than this: the user gets most-popular, the movie gets popular neighbours.
@@ -61,6 +67,11 @@ class MetricsConfig(dg.Config):
 def _read(duckdb: DuckDBResource, day, *names: str) -> list[pd.DataFrame]:
     with duckdb.get_connection() as con:
         return [read_snapshot(con, name, day) for name in names]
+
+
+def _tuning(duckdb: DuckDBResource, day) -> pd.DataFrame:
+    with duckdb.get_connection() as con:
+        return read_latest_snapshot(con, "svd_tuning", day, TUNING_MAX_AGE_DAYS)
 
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -114,7 +125,7 @@ def svd_tuning(
     partitions_def=daily_partitions,
     group_name=GROUP,
     kinds={"duckdb", "surprise"},
-    deps=["ratings", "svd_tuning"],
+    deps=["ratings", WEEKLY_TUNING],
     check_specs=[checks.schema_spec("recommender")],
 )
 def recommender(
@@ -122,7 +133,8 @@ def recommender(
 ) -> dg.MaterializeResult:
     """Biased SVD with the tuned parameters on every rating up to the as-of day, as tables."""
     day = snapshot_day(context)
-    ratings, search = _read(duckdb, day, "ratings", "svd_tuning")
+    (ratings,) = _read(duckdb, day, "ratings")
+    search = _tuning(duckdb, day)
     params = tuning.chosen(search, SVD_SEARCH)
     algo = svd.fit_svd(ratings, seed=config.seed, **params)
     return write_partition(
@@ -135,6 +147,7 @@ def recommender(
         metadata={
             "model": "svd",
             "params": params,
+            "tuned_as_of": str(search["as_of"].iloc[0].date()),
             "seed": config.seed,
             "trained_on": len(ratings),
         },
@@ -237,7 +250,7 @@ def recommend(ratings: pd.DataFrame, factors: svd.Factors, ranking_params: dict)
     partitions_def=daily_partitions,
     group_name=GROUP,
     kinds={"duckdb", "numpy"},
-    deps=["recommender", "ratings", "svd_tuning"],
+    deps=["recommender", "ratings", WEEKLY_TUNING],
     check_specs=[
         checks.schema_spec("recommendations"),
         checks.spec(
@@ -251,7 +264,8 @@ def recommendations(
 ) -> dg.MaterializeResult:
     """Top 10 unseen movies for every user, from the stored factors and the ratings."""
     day = snapshot_day(context)
-    table, ratings, search = _read(duckdb, day, "recommender", "ratings", "svd_tuning")
+    table, ratings = _read(duckdb, day, "recommender", "ratings")
+    search = _tuning(duckdb, day)
     ranking_params = tuning.chosen(search, RANKING_SEARCH)
     top = recommend(ratings, svd.Factors.from_table(table), ranking_params)
     top = top.assign(as_of=pd.Timestamp(day))

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from joblib import Parallel, delayed
 import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, Dataset, KNNBaseline, Reader
 
 from movie_assets.model import evaluation
+from movie_assets.model.tuning import N_JOBS
 from movie_assets.model.svd import RATING_SCALE
 
 KNN_OPTIONS = {
@@ -63,19 +65,31 @@ def evaluate(
     models: dict[str, Callable[[], AlgoBase]],
     splits: list[tuple[pd.DataFrame, pd.DataFrame]],
 ) -> dict[str, dict[str, float]]:
-    """Rating metrics of each model, averaged over the splits, plus the SVD+KNN ensemble."""
+    """Rating metrics of each model, averaged over the splits, plus the SVD+KNN ensemble.
+
+    Splits are independent, so they run one per core.
+    """
+    jobs = min(len(splits), N_JOBS)
+    scored = Parallel(n_jobs=jobs)(delayed(_score_split)(models, tr, te) for tr, te in splits)
     per_model: dict[str, list[dict[str, float]]] = {}
-    for train, test in splits:
-        data = trainset(train)
-        predictions = {}
-        for name, make in models.items():
-            algo = make()
-            algo.fit(data)
-            predictions[name] = predict(algo, test)
-        if all(name in predictions for name in ENSEMBLE):
-            predictions["ensemble_svd_knn"] = sum(w * predictions[n] for n, w in ENSEMBLE.items())
-        for name, predicted in predictions.items():
-            per_model.setdefault(name, []).append(
-                evaluation.rating_metrics(test["rating"], predicted)
-            )
+    for split_scores in scored:
+        for name, metrics in split_scores.items():
+            per_model.setdefault(name, []).append(metrics)
     return {name: pd.DataFrame(scores).mean().to_dict() for name, scores in per_model.items()}
+
+
+def _score_split(
+    models: dict[str, Callable[[], AlgoBase]], train: pd.DataFrame, test: pd.DataFrame
+) -> dict[str, dict[str, float]]:
+    data = trainset(train)
+    predictions = {}
+    for name, make in models.items():
+        algo = make()
+        algo.fit(data)
+        predictions[name] = predict(algo, test)
+    if all(name in predictions for name in ENSEMBLE):
+        predictions["ensemble_svd_knn"] = sum(w * predictions[n] for n, w in ENSEMBLE.items())
+    return {
+        name: evaluation.rating_metrics(test["rating"], predicted)
+        for name, predicted in predictions.items()
+    }

@@ -7,6 +7,7 @@ so the hold-out that ``model_metrics`` reports was never used to choose anything
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ SVD_GRID = {
 }
 RANKING_GRID = {"ease_lambda": [50.0, 100.0, 300.0], "svd_weight": [0.0, 0.1, 0.25]}
 
+# One fit per core: the searches are the longest steps of a build.
+N_JOBS = max(1, min(2, os.cpu_count() or 1))
+
 COLUMNS = ["search", "candidate", "params", "metric", "mean_score", "std_score", "rank", "chosen"]
 
 
@@ -40,7 +44,7 @@ def search_svd(
         ratings[["user_id", "movie_id", "rating"]], Reader(rating_scale=RATING_SCALE)
     )
     folds = KFold(n_splits=cv, random_state=seed, shuffle=True)
-    common = {"measures": ["rmse", "mae"], "cv": folds, "n_jobs": 1, "joblib_verbose": 0}
+    common = {"measures": ["rmse", "mae"], "cv": folds, "n_jobs": N_JOBS, "joblib_verbose": 0}
     if method == "grid":
         search = GridSearchCV(SVD, grid, **common)
     else:

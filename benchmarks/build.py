@@ -1,0 +1,103 @@
+"""Build-time figures on the embedded data, from a clean state, with the real instance config.
+
+Prints, for each repeat and as medians:
+- the full build (`movie-analytics build`: the ratings history as one range run, then every
+  snapshot as of the newest day), and the share of it Dagster spends outside asset code;
+- one new day's run of the daily job `movie_graph` (that day's ratings and every daily
+  snapshot), on a warehouse built up to the day before.
+
+    python benchmarks/build.py [--repeat 3] [--daily-repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NEW_DAY = "2016-10-16"
+DAY_BEFORE = "2016-10-15"
+
+
+def _fresh_instance(directory: Path):
+    import dagster as dg
+
+    home = directory / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def full_build(directory: Path) -> tuple[float, float]:
+    from movie_assets.build import build
+    from movie_assets.definitions import build_defs
+    from movie_assets.resources import build_resources
+
+    instance = _fresh_instance(directory)
+    defs = build_defs(build_resources(directory / "warehouse.duckdb"))
+    started = time.perf_counter()
+    report = build(defs, instance)
+    total = time.perf_counter() - started
+    if not report.ok:
+        sys.exit(f"build failed: {report.runs} {report.failed_checks}")
+    return total, report.asset_seconds
+
+
+def new_day_runs(directory: Path, repeat: int) -> list[float]:
+    """Build up to the day before, then time the daily job for the new day (re-runs redo it all)."""
+    from movie_assets.build import build
+    from movie_assets.definitions import build_defs
+    from movie_assets.resources import build_resources
+
+    instance = _fresh_instance(directory)
+    defs = build_defs(build_resources(directory / "warehouse.duckdb"))
+    if not build(defs, instance, last=DAY_BEFORE).ok:
+        sys.exit("the build up to the day before failed")
+    job = defs.resolve_job_def("movie_graph")
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = job.execute_in_process(instance=instance, partition_key=NEW_DAY)
+        seconds.append(time.perf_counter() - started)
+        if not result.success:
+            sys.exit("the new day's run failed")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="full builds to time")
+    parser.add_argument("--daily-repeat", type=int, default=3, help="new-day runs to time")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
+
+    totals, outside = [], []
+    for i in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            total, in_assets = full_build(Path(tmp))
+        totals.append(total)
+        outside.append((total - in_assets) / total)
+        print(f"full build {i + 1}: {total:.1f} s, {100 * outside[-1]:.0f}% outside asset code")
+    with tempfile.TemporaryDirectory() as tmp:
+        days = new_day_runs(Path(tmp), args.daily_repeat)
+    for i, seconds in enumerate(days):
+        print(f"new day run {i + 1}: {seconds:.1f} s")
+    print(
+        f"median full build: {statistics.median(totals):.1f} s "
+        f"(target 180, stretch 60); Dagster outside asset code: "
+        f"{100 * statistics.median(outside):.0f}%"
+    )
+    print(f"median new-day run: {statistics.median(days):.1f} s (target 30)")
+
+
+if __name__ == "__main__":
+    main()
