@@ -78,8 +78,11 @@ def rows_present(expected: pd.Series, written: pd.Series) -> dg.AssetCheckResult
     both.index.name = "day"
     wrong = both[(both["source"] > 0) & (both["warehouse"] != both["source"])].reset_index()
     return failing_rows(
-        "rows_present", wrong, source_days=int((both["source"] > 0).sum()),
-        source_rows=int(both["source"].sum()), warehouse_rows=int(both["warehouse"].sum()),
+        "rows_present",
+        wrong,
+        source_days=int((both["source"] > 0).sum()),
+        source_rows=int(both["source"].sum()),
+        warehouse_rows=int(both["warehouse"].sum()),
     )
 
 

@@ -43,7 +43,9 @@ def build(args: argparse.Namespace) -> int:
         print(f"{'ok  ' if ok else 'FAIL'} {label} ({seconds:.1f} s)")
     for check in report.failed_checks:
         print(f"FAIL check {check}")
-    print(f"build {'succeeded' if report.ok else 'failed'} in {time.perf_counter() - started:.1f} s")
+    print(
+        f"build {'succeeded' if report.ok else 'failed'} in {time.perf_counter() - started:.1f} s"
+    )
     return 0 if report.ok else 1
 
 
@@ -54,20 +56,36 @@ def serve(args: argparse.Namespace) -> int:
     workspace = str(PROJECT_ROOT / "workspace.yaml")
     processes = [
         subprocess.Popen(
-            [os.path.join(bin_dir, "dagster-webserver"), "-h", host, "-p", str(args.dagster_port),
-             "-w", workspace],
+            [
+                os.path.join(bin_dir, "dagster-webserver"),
+                "-h",
+                host,
+                "-p",
+                str(args.dagster_port),
+                "-w",
+                workspace,
+            ],
             cwd=PROJECT_ROOT,
         ),
         # The daemon runs the daily schedule, sensors and queued runs launched from the UI.
-        subprocess.Popen([os.path.join(bin_dir, "dagster-daemon"), "run", "-w", workspace],
-                         cwd=PROJECT_ROOT),
+        subprocess.Popen(
+            [os.path.join(bin_dir, "dagster-daemon"), "run", "-w", workspace], cwd=PROJECT_ROOT
+        ),
     ]
     dash_app = PROJECT_ROOT / "dash_app" / "app.py"
     if dash_app.exists():
         processes.append(
             subprocess.Popen(
-                [os.path.join(bin_dir, "gunicorn"), "--bind", f"{host}:{args.dash_port}",
-                 "--workers", "2", "--threads", "4", "dash_app.app:server"],
+                [
+                    os.path.join(bin_dir, "gunicorn"),
+                    "--bind",
+                    f"{host}:{args.dash_port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "dash_app.app:server",
+                ],
                 cwd=PROJECT_ROOT,
             )
         )

@@ -50,9 +50,8 @@ def weekly_evaluation(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=f"evaluation-{key}", partition_key=key)
 
 
-
 def build_defs(resources: dict | None = None) -> dg.Definitions:
-    """Tests pass their own resources (a temporary warehouse); the code location uses the defaults."""
+    """Tests pass their own resources (a temporary warehouse); the code location the defaults."""
     return dg.Definitions(
         assets=with_freshness(ALL_ASSETS),
         jobs=[movie_graph, model_evaluation, ratings_history],

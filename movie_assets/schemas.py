@@ -201,7 +201,9 @@ class MovieFeatures(Base):
     rating_mean: Float = pa.Field(nullable=True, **RATING)
     weighted_score: Float = pa.Field(nullable=False, **RATING)
     rating_category: Str = pa.Field(isin=["Unrated", "Poor", "Average", "Good", "Excellent"])
-    popularity_bucket: Str = pa.Field(isin=["Unrated", "Niche", "Moderate", "Popular", "Blockbuster"])
+    popularity_bucket: Str = pa.Field(
+        isin=["Unrated", "Niche", "Moderate", "Popular", "Blockbuster"]
+    )
     film_id: Int = pa.Field(nullable=True)
     release_date: Time = _date(nullable=True)
     release_month: Int = pa.Field(nullable=True, ge=1, le=12)

@@ -9,7 +9,7 @@ write leaves the previous rows and rejects exactly as they were.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 import pandas as pd
@@ -74,7 +74,8 @@ def quarantine(
     raw = [json.dumps(r, default=str) for r in received.to_dict(orient="records")]
     return pd.DataFrame(
         {
-            "partition_date": partition_date if not isinstance(partition_date, pd.Series)
+            "partition_date": partition_date
+            if not isinstance(partition_date, pd.Series)
             else partition_date.to_numpy(),
             "source": source,
             "raw": raw,
@@ -110,7 +111,7 @@ def read_snapshot(con: duckdb.DuckDBPyConnection, name: str, as_of: date) -> pd.
 def read_latest_snapshot(
     con: duckdb.DuckDBPyConnection, name: str, as_of: date, max_age_days: int
 ) -> pd.DataFrame:
-    """The newest snapshot at most ``max_age_days`` older than as_of: for assets refreshed weekly."""
+    """The newest snapshot at most max_age_days older than as_of, for assets refreshed weekly."""
     if not table_exists(con, name):
         raise LookupError(f"table {name} does not exist: materialize it first")
     found = con.execute(
@@ -135,4 +136,4 @@ def read_events(con: duckdb.DuckDBPyConnection, name: str, first: date, last: da
 
 
 def now() -> pd.Timestamp:
-    return pd.Timestamp(datetime.now(timezone.utc).replace(tzinfo=None))
+    return pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))

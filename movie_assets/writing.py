@@ -43,4 +43,3 @@ def write_partition(
         results.append(checks.reconciles(raw_rows, len(written), len(rejects)))
     context.log.info(f"{table}: wrote {len(written)} rows for {first}..{last}")
     return dg.MaterializeResult(metadata={**info, **(metadata or {})}, check_results=results)
-

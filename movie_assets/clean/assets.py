@@ -38,7 +38,14 @@ def _clean_asset(name: str, upstream: str, clean, description: str, extra=()):
             raw = read_snapshot(con, upstream, day)
         frame, rejects = clean(raw, day)
         return write_partition(
-            context, duckdb, name, frame, day, day, rejects=rejects, raw_rows=len(raw),
+            context,
+            duckdb,
+            name,
+            frame,
+            day,
+            day,
+            rejects=rejects,
+            raw_rows=len(raw),
             extra_checks=[evaluate(frame) for _, evaluate in extra],
         )
 
@@ -46,21 +53,35 @@ def _clean_asset(name: str, upstream: str, clean, description: str, extra=()):
 
 
 movies = _clean_asset(
-    "movies", "raw_movies", t.clean_movies,
+    "movies",
+    "raw_movies",
+    t.clean_movies,
     "One row per MovieLens movie: display title without the year, year, genre list.",
 )
 films = _clean_asset(
-    "films", "raw_films", t.clean_films,
+    "films",
+    "raw_films",
+    t.clean_films,
     "Typed film metadata; zero budgets, grosses and runtimes mean unknown.",
 )
 cpi_monthly = _clean_asset(
-    "cpi_monthly", "cpi_series", t.clean_cpi, "CPI-U by series and month (first of the month).",
-    extra=[(
-        checks.spec("cpi_monthly", "contiguous_months",
-                    "Months are contiguous except the documented gaps (October 2025)."),
-        checks.contiguous_months,
-    )],
+    "cpi_monthly",
+    "cpi_series",
+    t.clean_cpi,
+    "CPI-U by series and month (first of the month).",
+    extra=[
+        (
+            checks.spec(
+                "cpi_monthly",
+                "contiguous_months",
+                "Months are contiguous except the documented gaps (October 2025).",
+            ),
+            checks.contiguous_months,
+        )
+    ],
 )
+
+
 def _genre_asset(name: str, pick: int, description: str):
     @dg.asset(
         name=name,
@@ -101,11 +122,18 @@ def film_links(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.
         movie_rows = read_snapshot(con, "movies", day)
         film_rows = read_snapshot(con, "films", day)
     links = t.link_films(movie_rows, film_rows)
-    orphans = links[~links["movie_id"].isin(movie_rows["movie_id"])
-                    | ~links["film_id"].isin(film_rows["film_id"])]
+    orphans = links[
+        ~links["movie_id"].isin(movie_rows["movie_id"])
+        | ~links["film_id"].isin(film_rows["film_id"])
+    ]
     rate = len(links) / len(movie_rows) if len(movie_rows) else 0.0
     return write_partition(
-        context, duckdb, "film_links", links, day, day,
+        context,
+        duckdb,
+        "film_links",
+        links,
+        day,
+        day,
         extra_checks=[checks.failing_rows("links_resolve", orphans)],
         metadata={"match_rate": round(rate, 4), "movies": len(movie_rows), "films": len(film_rows)},
     )
@@ -134,7 +162,14 @@ def ratings(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Mat
         movie_rows = read_snapshot(con, "movies", day)
     clean, rejects = t.clean_ratings(raw, movie_rows["movie_id"], day)
     return write_partition(
-        context, duckdb, "ratings", clean, day, day, rejects=rejects, raw_rows=len(raw),
+        context,
+        duckdb,
+        "ratings",
+        clean,
+        day,
+        day,
+        rejects=rejects,
+        raw_rows=len(raw),
         extra_checks=[
             checks.foreign_key("movie_exists", clean, "movie_id", movie_rows["movie_id"], "movies")
         ],

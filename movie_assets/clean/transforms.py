@@ -45,7 +45,9 @@ def clean_movies(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataF
         ],
         raw.index,
     )
-    good, rejects = _split(raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of)
+    good, rejects = _split(
+        raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of
+    )
     genres = good["genres"].fillna("").replace(NO_GENRES, "")
     movies = pd.DataFrame(
         {
@@ -84,12 +86,16 @@ def clean_films(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFr
         [
             (title.isna() | (title.str.strip() == ""), "title missing"),
             (raw["film_id"].duplicated(keep="first"), "duplicate film_id"),
-            (raw["released"].notna() & (raw["released"] != "") & released.isna(),
-             "release date unparseable"),
+            (
+                raw["released"].notna() & (raw["released"] != "") & released.isna(),
+                "release date unparseable",
+            ),
         ],
         raw.index,
     )
-    good, rejects = _split(raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of)
+    good, rejects = _split(
+        raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of
+    )
 
     def positive(col: str) -> pd.Series:
         values = pd.to_numeric(good[col], errors="coerce")
@@ -125,7 +131,11 @@ def link_films(movies: pd.DataFrame, films: pd.DataFrame) -> pd.DataFrame:
     """
     as_of = movies["as_of"].iloc[0] if len(movies) else pd.NaT
     left = pd.DataFrame(
-        {"movie_id": movies["movie_id"], "key": movies["title"].map(match_key), "year": movies["year"]}
+        {
+            "movie_id": movies["movie_id"],
+            "key": movies["title"].map(match_key),
+            "year": movies["year"],
+        }
     )
     right = pd.DataFrame(
         {"film_id": films["film_id"], "key": films["title"].map(match_key), "year": films["year"]}
@@ -146,7 +156,7 @@ def link_films(movies: pd.DataFrame, films: pd.DataFrame) -> pd.DataFrame:
 def clean_ratings(
     raw: pd.DataFrame, movie_ids: pd.Series, as_of: date
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed ratings as of a day: valid stars, known movies, the latest rating per user and movie."""
+    """Typed ratings as of a day: valid stars, known movies, the latest per user and movie."""
     rating = pd.to_numeric(raw["rating"], errors="coerce")
     stars_ok = rating.between(0.5, 5.0) & ((rating * 2).round() == rating * 2)
     order = raw.sort_values(["timestamp"], kind="stable").index
@@ -192,13 +202,23 @@ def clean_cpi(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFram
         ],
         raw.index,
     )
-    good, rejects = _split(raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of)
-    month = pd.to_datetime(
-        {"year": good["year"].astype(int), "month": month_no[good.index].astype(int), "day": 1}
-    ) if len(good) else pd.Series(dtype="datetime64[ns]")
+    good, rejects = _split(
+        raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of
+    )
+    month = (
+        pd.to_datetime(
+            {"year": good["year"].astype(int), "month": month_no[good.index].astype(int), "day": 1}
+        )
+        if len(good)
+        else pd.Series(dtype="datetime64[ns]")
+    )
     cpi = pd.DataFrame(
-        {"as_of": pd.Timestamp(as_of), "series_id": good["series_id"], "month": month,
-         "value": value[good.index]}
+        {
+            "as_of": pd.Timestamp(as_of),
+            "series_id": good["series_id"],
+            "month": month,
+            "value": value[good.index],
+        }
     )
     return cpi.sort_values(["series_id", "month"], ignore_index=True), rejects
 
@@ -209,4 +229,3 @@ def months_missing(months: pd.Series) -> list[pd.Timestamp]:
         return []
     full = pd.date_range(months.min(), months.max(), freq="MS")
     return sorted(set(full) - set(pd.to_datetime(months)))
-

@@ -30,14 +30,17 @@ def _read(duckdb: DuckDBResource, day, *names: str) -> list[pd.DataFrame]:
     deps=["movies", "ratings", "films", "film_links", "cpi_monthly"],
     check_specs=[
         checks.schema_spec("movie_features"),
-        checks.spec("movie_features", "weighted_score_between",
-                    "The Bayesian score lies between the global mean and the movie's mean."),
+        checks.spec(
+            "movie_features",
+            "weighted_score_between",
+            "The Bayesian score lies between the global mean and the movie's mean.",
+        ),
     ],
 )
 def movie_features(
     context: dg.AssetExecutionContext, config: MovieFeatureConfig, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    """Ratings stats, Bayesian score, categories, release timing and box office in constant dollars."""
+    """Rating stats, Bayesian score, categories, release timing, box office in constant dollars."""
     day = snapshot_day(context)
     movies, ratings, films, links, cpi = _read(
         duckdb, day, "movies", "ratings", "films", "film_links", "cpi_monthly"
@@ -47,7 +50,12 @@ def movie_features(
     )
     global_mean = float(ratings["rating"].mean())
     return write_partition(
-        context, duckdb, "movie_features", frame, day, day,
+        context,
+        duckdb,
+        "movie_features",
+        frame,
+        day,
+        day,
         extra_checks=[checks.weighted_score_between(frame, global_mean)],
         metadata={
             "global_mean": global_mean,
@@ -82,27 +90,33 @@ user_features = _feature(
     "user_features", ["ratings"], f.user_features, "Per-user activity and rating bias."
 )
 genre_daily = _feature(
-    "genre_daily", ["ratings", "movie_genres", "genres"], f.genre_daily,
+    "genre_daily",
+    ["ratings", "movie_genres", "genres"],
+    f.genre_daily,
     "Ratings per genre per day (a movie counts once per genre it has).",
 )
 viewing_hourly = _feature(
     "viewing_hourly", ["ratings"], f.viewing_hourly, "Ratings by UTC weekday and hour."
 )
 trending = _feature(
-    "trending", ["ratings", "movies"], f.trending,
+    "trending",
+    ["ratings", "movies"],
+    f.trending,
     "For every day, the top 10 movies by ratings in the 7 days ending that day.",
 )
 fact_ratings = _feature(
-    "fact_ratings", ["ratings"], lambda r, day: f.fact_ratings(r),
+    "fact_ratings",
+    ["ratings"],
+    lambda r, day: f.fact_ratings(r),
     "Star schema fact: one row per rating, keyed to dim_date by date_key.",
 )
 dim_movie = _feature(
     "dim_movie", ["movie_features"], lambda m, day: m, "Star schema movie dimension."
 )
-dim_user = _feature(
-    "dim_user", ["user_features"], lambda u, day: u, "Star schema user dimension."
-)
+dim_user = _feature("dim_user", ["user_features"], lambda u, day: u, "Star schema user dimension.")
 dim_date = _feature(
-    "dim_date", ["ratings"], lambda r, day: f.dim_date(r["rating_date"].min(), day),
+    "dim_date",
+    ["ratings"],
+    lambda r, day: f.dim_date(r["rating_date"].min(), day),
     "Star schema calendar from the first rating to the as-of day.",
 )

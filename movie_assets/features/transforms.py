@@ -37,7 +37,9 @@ def popularity_bucket(count: pd.Series) -> pd.Series:
 def runtime_category(minutes: pd.Series) -> pd.Series:
     bins = [0, 89.99, 119.99, 149.99, np.inf]
     names = ["Short", "Standard", "Long", "Epic"]
-    return pd.cut(minutes.astype(float), bins=bins, labels=names).astype(str).replace("nan", "Unknown")
+    return (
+        pd.cut(minutes.astype(float), bins=bins, labels=names).astype(str).replace("nan", "Unknown")
+    )
 
 
 def era(year: pd.Series) -> pd.Series:
@@ -80,7 +82,9 @@ def movie_features(
     global_mean = float(ratings["rating"].mean())
     out = movies.drop(columns="as_of").merge(stats, on="movie_id", how="left")
     out["rating_count"] = out["rating_count"].fillna(0).astype(int)
-    out["weighted_score"] = bayesian_score(out["rating_count"], out["rating_mean"], global_mean, min_votes)
+    out["weighted_score"] = bayesian_score(
+        out["rating_count"], out["rating_mean"], global_mean, min_votes
+    )
     out["rating_category"] = rating_category(out["rating_count"], out["weighted_score"])
     out["popularity_bucket"] = popularity_bucket(out["rating_count"])
     out["genre_count"] = out["genres"].map(lambda g: len([x for x in g.split("|") if x]))
@@ -106,13 +110,17 @@ def movie_features(
 
 def user_features(ratings: pd.DataFrame, as_of: date) -> pd.DataFrame:
     global_mean = ratings["rating"].mean()
-    out = ratings.groupby("user_id").agg(
-        rating_count=("rating", "size"),
-        rating_mean=("rating", "mean"),
-        first_rated_at=("rated_at", "min"),
-        last_rated_at=("rated_at", "max"),
-        active_days=("rating_date", "nunique"),
-    ).reset_index()
+    out = (
+        ratings.groupby("user_id")
+        .agg(
+            rating_count=("rating", "size"),
+            rating_mean=("rating", "mean"),
+            first_rated_at=("rated_at", "min"),
+            last_rated_at=("rated_at", "max"),
+            active_days=("rating_date", "nunique"),
+        )
+        .reset_index()
+    )
     out["user_bias"] = out["rating_mean"] - global_mean
     out["activity_level"] = pd.cut(
         out["rating_count"], bins=[0, 49, 199, np.inf], labels=["Light", "Regular", "Heavy"]
@@ -126,9 +134,11 @@ def genre_daily(
 ) -> pd.DataFrame:
     named = movie_genres.merge(genres[["genre_id", "genre"]], on="genre_id")[["movie_id", "genre"]]
     joined = ratings[["movie_id", "rating_date", "rating"]].merge(named, on="movie_id")
-    out = joined.groupby(["rating_date", "genre"])["rating"].agg(
-        rating_count="size", rating_mean="mean"
-    ).reset_index()
+    out = (
+        joined.groupby(["rating_date", "genre"])["rating"]
+        .agg(rating_count="size", rating_mean="mean")
+        .reset_index()
+    )
     out["as_of"] = pd.Timestamp(as_of)
     return out
 
@@ -144,15 +154,24 @@ def viewing_hourly(ratings: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return out
 
 
-def trending(ratings: pd.DataFrame, movies: pd.DataFrame, as_of: date, window: int = 7, top: int = 10):
+def trending(
+    ratings: pd.DataFrame, movies: pd.DataFrame, as_of: date, window: int = 7, top: int = 10
+):
     """For every day, the top movies by ratings in the `window` days ending that day."""
     daily = ratings.groupby(["rating_date", "movie_id"]).size().rename("n").reset_index()
     shifted = pd.concat(
-        [daily.assign(window_end=daily["rating_date"] + pd.Timedelta(days=k)) for k in range(window)]
+        [
+            daily.assign(window_end=daily["rating_date"] + pd.Timedelta(days=k))
+            for k in range(window)
+        ]
     )
     shifted = shifted[shifted["window_end"] <= pd.Timestamp(as_of)]
-    counts = shifted.groupby(["window_end", "movie_id"])["n"].sum().rename("ratings_7d").reset_index()
-    counts = counts.sort_values(["window_end", "ratings_7d", "movie_id"], ascending=[True, False, True])
+    counts = (
+        shifted.groupby(["window_end", "movie_id"])["n"].sum().rename("ratings_7d").reset_index()
+    )
+    counts = counts.sort_values(
+        ["window_end", "ratings_7d", "movie_id"], ascending=[True, False, True]
+    )
     counts["rank"] = counts.groupby("window_end").cumcount() + 1
     out = counts[counts["rank"] <= top].merge(movies[["movie_id", "title"]], on="movie_id")
     out["as_of"] = pd.Timestamp(as_of)

@@ -21,8 +21,12 @@ def _stamp(rows: pd.DataFrame, source: str, **columns) -> pd.DataFrame:
 def _parse_rejects(received: Received, source: str) -> pd.DataFrame:
     """Rows the reader could not parse, in the rejects layout."""
     bad = received.rejects
-    rejects = quarantine(bad[["raw"]], bad["reason"].reset_index(drop=True), source,
-                         bad["partition_date"].reset_index(drop=True))
+    rejects = quarantine(
+        bad[["raw"]],
+        bad["reason"].reset_index(drop=True),
+        source,
+        bad["partition_date"].reset_index(drop=True),
+    )
     rejects["raw"] = bad["raw"].astype(str).to_numpy()
     return rejects
 
@@ -34,8 +38,11 @@ def _parse_rejects(received: Received, source: str) -> pd.DataFrame:
     kinds={"duckdb"},
     check_specs=[
         checks.schema_spec("raw_ratings"),
-        checks.spec("raw_ratings", "rows_present",
-                    "Every day the source has ratings holds exactly those rows in the warehouse."),
+        checks.spec(
+            "raw_ratings",
+            "rows_present",
+            "Every day the source has ratings holds exactly those rows in the warehouse.",
+        ),
     ],
 )
 def raw_ratings(
@@ -49,13 +56,19 @@ def raw_ratings(
     day = pd.to_datetime(rows["timestamp"], unit="s").dt.normalize()
     frame = _stamp(rows, reader.name, rating_date=day)
     result = write_partition(
-        context, duckdb, "raw_ratings", frame, first, last,
+        context,
+        duckdb,
+        "raw_ratings",
+        frame,
+        first,
+        last,
         rejects=_parse_rejects(received, reader.name),
     )
     with duckdb.get_connection() as con:
         written = con.execute(
             "SELECT rating_date, count(*) AS n FROM raw_ratings "
-            "WHERE rating_date BETWEEN ? AND ? GROUP BY 1", [first, last]
+            "WHERE rating_date BETWEEN ? AND ? GROUP BY 1",
+            [first, last],
         ).df()
     expected = day.dt.date.value_counts()
     stored = written.set_index(pd.to_datetime(written["rating_date"]).dt.date)["n"]
@@ -94,7 +107,9 @@ raw_movies = _snapshot_asset(
     "raw_movies", lambda r: r.movies(), "The MovieLens catalogue (title, year, genres) as received."
 )
 raw_films = _snapshot_asset(
-    "raw_films", lambda r: r.films(), "Film metadata (release date, runtime, box office) as received."
+    "raw_films",
+    lambda r: r.films(),
+    "Film metadata (release date, runtime, box office) as received.",
 )
 cpi_series = _snapshot_asset(
     "cpi_series", lambda r: r.cpi(), "Monthly CPI-U observations as received (BLS ids)."

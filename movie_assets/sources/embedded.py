@@ -96,4 +96,3 @@ class EmbeddedSource:
                 params=CPI_SERIES,
             )
         return Received(frame)
-
