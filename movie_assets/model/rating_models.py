@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from joblib import Parallel, delayed
 import pandas as pd
+from joblib import Parallel, delayed
 from surprise import SVD, AlgoBase, BaselineOnly, Dataset, KNNBaseline, Reader
 
 from movie_assets.model import evaluation
-from movie_assets.model.tuning import N_JOBS
 from movie_assets.model.svd import RATING_SCALE
+from movie_assets.model.tuning import N_JOBS
 
 KNN_OPTIONS = {
     "k": 40,
