@@ -89,5 +89,17 @@ def badge(_version_name):
     return f"Data as of {published.as_of:%Y-%m-%d} · published {stamp} UTC"
 
 
+def _first_request() -> None:
+    """Serve one request in-process before gunicorn serves any.
+
+    Dash registers its script bundles on the first request but sets its guard flag
+    first (plotly/dash#3971): with gunicorn threads, bundle requests racing that first
+    page load fail with 500 "not a registered library".
+    """
+    server.test_client().get("/")
+
+
+_first_request()
+
 if __name__ == "__main__":
     app.run(host="127.0.0.1", port=8050, debug=False)

@@ -130,9 +130,15 @@ def start_server(directory: Path, log_dir: Path, **env: str) -> Server:
 
 
 @pytest.fixture(scope="session")
-def published(full_warehouse) -> Published:
-    """The snapshot the full build published (dashboard_snapshot is part of the graph)."""
-    return Published(snapshot.snapshot_dir(full_warehouse.path))
+def published(request) -> Published:
+    """The snapshot the full build published (dashboard_snapshot is part of the graph).
+
+    MOVIE_TEST_SNAPSHOT_DIR reuses an already published directory while iterating locally.
+    """
+    reuse = os.environ.get("MOVIE_TEST_SNAPSHOT_DIR")
+    if reuse:
+        return Published(Path(reuse))
+    return Published(snapshot.snapshot_dir(request.getfixturevalue("full_warehouse").path))
 
 
 @pytest.fixture(scope="session")
@@ -170,14 +176,24 @@ def page(browser, request):
     console = Console()
     tab.on("console", lambda m: console.errors.append(m.text) if m.type == "error" else None)
     tab.on("pageerror", lambda e: console.errors.append(str(e)))
-    tab.on("requestfailed", lambda r: console.failed.append(f"{r.url} {r.failure}"))
+    # A navigation cancels requests in flight (net::ERR_ABORTED); that is not a failure.
+    tab.on(
+        "requestfailed",
+        lambda r: (
+            console.failed.append(f"{r.url} {r.failure}")
+            if "ERR_ABORTED" not in (r.failure or "")
+            else None
+        ),
+    )
     tab.on(
         "response",
         lambda r: console.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
     )
     tab.console = console
     yield tab
+    errors, failed = list(console.errors), list(console.failed)
     context.close()
+    console.errors, console.failed = errors, failed
     assert not console.errors, f"browser console errors: {console.errors}"
     assert not console.failed, f"failed requests: {console.failed}"
 
@@ -190,24 +206,38 @@ def screenshot(tab, name: str) -> Path:
 
 
 def settle(tab) -> None:
-    """Wait until Dash has no callback in flight and nothing shows a loading state."""
+    """Wait until Dash has no callback queued or in flight and nothing shows a loading state."""
     tab.wait_for_load_state("networkidle")
     tab.wait_for_function(
         """() => {
             const root = document.getElementById('_pages_content');
-            return root && root.children.length > 0
+            if (!window.store || !root || root.children.length === 0) return false;
+            const callbacks = Object.assign({}, window.store.getState().callbacks);
+            delete callbacks.stored;
+            delete callbacks.completed;
+            const pending = [].concat(...Object.values(callbacks));
+            return pending.length === 0
                 && !document.querySelector('[data-dash-is-loading="true"]');
-        }"""
+        }""",
+        polling=100,
     )
-    tab.wait_for_load_state("networkidle")
 
 
 def figure(tab, graph_id: str) -> dict:
     """The data and layout Plotly drew for a dcc.Graph."""
     return tab.evaluate(
         """id => {
+            const plain = v => {
+                if (v && v._inputArray) return plain(v._inputArray);
+                if (ArrayBuffer.isView(v)) return Array.from(v);
+                if (Array.isArray(v)) return v.map(plain);
+                return v;
+            };
             const gd = document.getElementById(id).querySelector('.js-plotly-plot');
-            return {data: gd.data, layout: {title: gd.layout.title,
+            const data = gd.data.map(t => Object.fromEntries(
+                Object.entries(t).map(([k, v]) => [k, ['x', 'y', 'z', 'text', 'customdata']
+                    .includes(k) ? plain(v) : v])));
+            return {data, layout: {title: gd.layout.title,
                     annotations: gd.layout.annotations || []}};
         }""",
         graph_id,

@@ -44,8 +44,6 @@ def _base(value: str | None) -> date:
 
 def layout(**query):
     options, default = _base_options()
-    values = {o["value"] for o in options}
-    base = query.get("base") if query.get("base") in values else default
     return html.Div(
         [
             html.H1("Box office"),
@@ -56,7 +54,7 @@ def layout(**query):
                     dcc.Dropdown(
                         id=ID("base"),
                         options=options,
-                        value=base,
+                        value=default,
                         clearable=False,
                         style={"minWidth": "220px"},
                     ),

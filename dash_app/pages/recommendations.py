@@ -1,6 +1,7 @@
 """Recommendations: a user's top 10 beside what they loved, a movie's neighbours, model metrics."""
 
 import dash
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
@@ -37,13 +38,6 @@ SIMILAR = [
 ]
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def layout(**query):
     try:
         users = q.recommended_users()
@@ -54,13 +48,8 @@ def layout(**query):
         {"label": f"User {u} ({n:,} ratings)", "value": int(u)}
         for u, n in zip(users["user_id"], users["rating_count"], strict=True)
     ]
-    user = _int(query.get("user"))
-    user = (
-        user
-        if user in set(users["user_id"])
-        else (user_options[0]["value"] if user_options else None)
-    )
-    movie = _int(query.get("movie")) or (int(search["movie_id"].iloc[0]) if len(search) else None)
+    user = user_options[0]["value"] if user_options else None
+    movie = int(search["movie_id"].iloc[0]) if len(search) else None
     return html.Div(
         [
             html.H1("Recommendations"),
@@ -109,6 +98,7 @@ def layout(**query):
                         dcc.Dropdown(
                             id=ID("movie"),
                             value=movie,
+                            options=_movie_options("", movie),
                             clearable=False,
                             placeholder="Type part of a title",
                             style={"minWidth": "360px"},
@@ -144,19 +134,10 @@ def update_user(user, _version):
     return c.records(q.user_recommendations(int(user))), c.records(q.user_top_rated(int(user)))
 
 
-@callback(
-    Output(ID("movie"), "options"),
-    Input(ID("movie"), "search_value"),
-    State(ID("movie"), "value"),
-)
-@c.guarded(None)
-def movie_options(text, chosen):
-    """Options follow the typed text; the search text is a bound SQL parameter."""
-    if text is None and chosen is None:
-        raise PreventUpdate
-    found = q.movie_search(text or "")
+def _movie_options(text: str, chosen: int | None) -> list[dict]:
+    found = q.movie_search(text)
     options = [
-        {"label": f"{t} ({y})" if y == y and y is not None else t, "value": int(m)}
+        {"label": f"{t} ({y})" if pd.notna(y) else t, "value": int(m)}
         for m, t, y in zip(found["movie_id"], found["title"], found["year"], strict=True)
     ]
     if chosen is not None and chosen not in set(found["movie_id"]):
@@ -164,6 +145,20 @@ def movie_options(text, chosen):
             0, {"label": q.movie_title(int(chosen)) or str(chosen), "value": int(chosen)}
         )
     return options
+
+
+@callback(
+    Output(ID("movie"), "options"),
+    Input(ID("movie"), "search_value"),
+    State(ID("movie"), "value"),
+    prevent_initial_call=True,
+)
+@c.guarded(None)
+def movie_options(text, chosen):
+    """Options follow the typed text; the search text is a bound SQL parameter."""
+    if not text:
+        raise PreventUpdate
+    return _movie_options(text, chosen)
 
 
 @callback(

@@ -37,7 +37,6 @@ def _int(value, default: int) -> int:
 
 
 def layout(**query):
-    kind = query.get("list") if query.get("list") in KINDS else "weighted"
     return html.Div(
         [
             html.H1("Top movies"),
@@ -47,7 +46,7 @@ def layout(**query):
                     html.Label("List", htmlFor=ID("kind")),
                     dcc.RadioItems(
                         id=ID("kind"),
-                        value=kind,
+                        value="weighted",
                         inline=True,
                         options=[{"label": v, "value": k} for k, v in KINDS.items()],
                     ),
@@ -57,7 +56,7 @@ def layout(**query):
                         type="number",
                         min=1,
                         step=1,
-                        value=_int(query.get("min_votes"), 50),
+                        value=50,
                         debounce=True,
                     ),
                 ],

@@ -17,7 +17,6 @@ GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month", "year": "Year"}
 
 
 def layout(**query):
-    grain = query.get("grain") if query.get("grain") in q.GRAINS else "month"
     return html.Div(
         [
             html.H1("Trends"),
@@ -27,7 +26,7 @@ def layout(**query):
                     html.Label("Ratings per", htmlFor=ID("grain")),
                     dcc.RadioItems(
                         id=ID("grain"),
-                        value=grain,
+                        value="month",
                         inline=True,
                         options=[{"label": v, "value": k} for k, v in GRAIN_LABELS.items()],
                     ),

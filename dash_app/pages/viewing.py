@@ -42,7 +42,7 @@ def layout(**query):
         first, last = q.rating_days()
     except NoSnapshot:
         first = last = date.today()
-    day = min(max(_day(query.get("day"), last), first), last)
+    day = last
     return html.Div(
         [
             html.H1("Viewing patterns"),

@@ -1,0 +1,311 @@
+"""The Dash app in headless Chromium against gunicorn on a published snapshot.
+
+Every expected value is the test's own SQL on the snapshot file. A test fails on
+any browser console error or failed request (the ``page`` fixture).
+"""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.dash_fixtures import (  # noqa: F401
+    PAGES,
+    browser,
+    figure,
+    grid_rows,
+    page,
+    published,
+    screenshot,
+    server,
+    settle,
+)
+
+pytestmark = pytest.mark.browser
+
+HEADINGS = {
+    "overview": "Overview",
+    "trends": "Trends",
+    "genres": "Genres",
+    "top_movies": "Top movies",
+    "box_office": "Box office",
+    "viewing": "Viewing patterns",
+    "recommendations": "Recommendations",
+    "data_quality": "Data quality",
+}
+MOVIES = "movie_features m"
+
+
+def open_page(tab, server, path: str) -> None:  # noqa: F811
+    tab.goto(server.url + path)
+    settle(tab)
+
+
+def choose(tab, dropdown_id: str, label: str, search: str | None = None, exact=True) -> None:
+    """Pick an option in a Dash 4 dropdown the way a person does."""
+    tab.click(f"#{dropdown_id}")
+    if search:
+        tab.fill(".dash-dropdown-search", search)
+    tab.get_by_role("option", name=label, exact=exact).click()
+    tab.keyboard.press("Escape")
+
+
+def set_years(tab, low: int, high: int) -> None:
+    for cls, value in [("min", low), ("max", high)]:
+        box = tab.locator(f"#filter-years .dash-range-slider-{cls}-input")
+        box.fill(str(value))
+        box.press("Tab")
+
+
+def query_of(tab) -> dict:
+    return parse_qs(urlparse(tab.url).query)
+
+
+def where(genres=(), years=None, eras=(), min_rating=None, rating_categories=()):
+    """The filter semantics as the test states them, for its own SQL."""
+    clauses, params = ["TRUE"], []
+    if years:
+        clauses.append("m.year BETWEEN ? AND ?")
+        params += list(years)
+    if genres:
+        clauses.append("(" + " OR ".join(["('|' || m.genres || '|') LIKE ?"] * len(genres)) + ")")
+        params += [f"%|{g}|%" for g in genres]
+    if eras:
+        clauses.append(f"m.era IN ({', '.join('?' * len(eras))})")
+        params += list(eras)
+    if min_rating:
+        clauses.append("m.rating_mean >= ?")
+        params.append(min_rating)
+    if rating_categories:
+        clauses.append(f"m.rating_category IN ({', '.join('?' * len(rating_categories))})")
+        params += list(rating_categories)
+    return " AND ".join(clauses), params
+
+
+def test_every_page_renders_titled_charts(page, server, published):  # noqa: F811
+    for name, path in PAGES.items():
+        open_page(page, server, path)
+        assert page.locator("h1").first.inner_text() == HEADINGS[name]
+        graphs = page.locator(".js-plotly-plot")
+        for i in range(graphs.count()):
+            title = graphs.nth(i).evaluate("gd => gd.layout.title && gd.layout.title.text")
+            assert title, f"untitled chart on {path}"
+        screenshot(page, name)
+    open_page(page, server, "/")
+    kpis = published.query(
+        f"""SELECT (SELECT count(*) FROM {MOVIES}) AS movies, count(*) AS ratings,
+               count(DISTINCT user_id) AS users, avg(rating) AS mean FROM ratings"""
+    ).iloc[0]
+    assert page.inner_text("#overview-movies") == f"{int(kpis['movies']):,}"
+    assert page.inner_text("#overview-ratings") == f"{int(kpis['ratings']):,}"
+    assert page.inner_text("#overview-users") == f"{int(kpis['users']):,}"
+    assert page.inner_text("#overview-average_rating") == f"{kpis['mean']:.2f} ★"
+
+
+def test_filters_change_charts_and_the_url(page, server, published):  # noqa: F811
+    open_page(page, server, "/")
+    choose(page, "filter-genre", "Comedy")
+    choose(page, "filter-era", "Modern")
+    set_years(page, 1990, 1999)
+    settle(page)
+    assert query_of(page) == {
+        "genre": ["Comedy"],
+        "era": ["Modern"],
+        "year_from": ["1990"],
+        "year_to": ["1999"],
+    }
+    sql, params = where(genres=["Comedy"], years=(1990, 1999), eras=["Modern"])
+    expected = published.query(
+        f"""SELECT r.rating, count(*) AS n FROM ratings r JOIN {MOVIES} USING (movie_id)
+        WHERE {sql} GROUP BY 1 ORDER BY 1""",
+        params,
+    )
+    drawn = figure(page, "overview-distribution")["data"][0]
+    assert drawn["x"] == expected["rating"].tolist()
+    assert drawn["y"] == expected["n"].tolist()
+    movies = published.query(f"SELECT count(*) AS n FROM {MOVIES} WHERE {sql}", params)
+    assert page.inner_text("#overview-movies") == f"{movies['n'].iloc[0]:,}"
+    screenshot(page, "overview_filtered")
+
+
+def test_a_url_restores_its_filters_across_pages(page, server, published):  # noqa: F811
+    search = (
+        "?year_from=1980&year_to=2005&genre=Drama&genre=War&min_rating=3.5"
+        "&rating_category=Good&rating_category=Excellent&era=Modern&era=New+Hollywood"
+    )
+    open_page(page, server, "/genres" + search)
+    chips = page.locator("#filter-genre .dash-dropdown-value-item").all_inner_texts()
+    assert sorted(chips) == ["Drama", "War"]
+    eras = page.locator("#filter-era .dash-dropdown-value-item").all_inner_texts()
+    assert sorted(eras) == ["Modern", "New Hollywood"]
+    assert page.input_value("#filter-years .dash-range-slider-min-input") == "1980"
+    assert page.input_value("#filter-years .dash-range-slider-max-input") == "2005"
+    assert page.get_attribute("#filter-min-rating [role=slider]", "aria-valuenow") == "3.5"
+
+    sql, params = where(
+        genres=["Drama", "War"],
+        years=(1980, 2005),
+        eras=["Modern", "New Hollywood"],
+        min_rating=3.5,
+        rating_categories=["Good", "Excellent"],
+    )
+    per_genre = published.query(
+        f"""SELECT g.genre, count(*) AS n FROM {MOVIES}
+        JOIN movie_genres mg USING (movie_id) JOIN genres g USING (genre_id)
+        WHERE {sql} AND g.genre IN ('Drama', 'War') GROUP BY 1""",
+        params,
+    ).set_index("genre")["n"]
+    bars = figure(page, "genres-distribution")["data"][0]
+    assert dict(zip(bars["y"], bars["x"], strict=True)) == per_genre.to_dict()
+
+    page.click(".nav-link:has-text('Top movies')")
+    page.wait_for_url("**/top-movies?*")
+    settle(page)
+    assert query_of(page) == parse_qs(search[1:])
+    top = published.query(
+        f"""SELECT m.title FROM {MOVIES} WHERE {sql} AND m.rating_count > 0
+        ORDER BY m.weighted_score DESC, m.rating_count DESC, m.movie_id LIMIT 20""",
+        params,
+    )
+    assert [r["title"] for r in grid_rows(page, "top-movies")] == top["title"].tolist()
+    screenshot(page, "top_movies_from_url")
+
+
+def test_csv_download_holds_the_grid_rows(page, server, published, tmp_path):  # noqa: F811
+    open_page(page, server, "/top-movies?genre=Drama")
+    page.get_by_label("Most rated").check()
+    settle(page)
+    rows = pd.DataFrame(grid_rows(page, "top-movies"))
+    expected = published.query(
+        f"""SELECT m.movie_id, m.title, m.rating_count FROM {MOVIES}
+        WHERE ('|' || m.genres || '|') LIKE '%|Drama|%' AND m.rating_count > 0
+        ORDER BY m.rating_count DESC, m.weighted_score DESC, m.movie_id LIMIT 20"""
+    )
+    assert rows["movie_id"].tolist() == expected["movie_id"].tolist()
+
+    with page.expect_download() as download:
+        page.click("#top-movies-table button.csv")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "top_movies.csv"
+    csv = pd.read_csv(io.StringIO(path.read_text()))
+    assert len(csv) == len(rows) == 20
+    assert csv["Title"].tolist() == rows["title"].tolist()
+    assert csv["Ratings"].tolist() == rows["rating_count"].tolist()
+    assert csv["Weighted score (stars)"].tolist() == pytest.approx(rows["weighted_score"].tolist())
+
+
+def test_empty_results_say_so(page, server, published):  # noqa: F811
+    search = "?min_rating=5&rating_category=Poor"
+    sql, params = where(min_rating=5, rating_categories=["Poor"])
+    assert published.query(f"SELECT count(*) AS n FROM {MOVIES} WHERE {sql}", params)["n"][0] == 0
+    open_page(page, server, "/" + search)
+    assert page.inner_text("#overview-movies") == "0"
+    for graph in ["overview-distribution", "overview-per-year", "overview-popularity"]:
+        drawn = figure(page, graph)
+        assert drawn["data"] == []
+        assert "No data matches these filters" in drawn["layout"]["annotations"][0]["text"]
+    open_page(page, server, "/top-movies" + search)
+    assert page.locator("#top-movies-table .no-rows, #top-movies-table .ag-overlay").first
+    assert "No data matches" in page.inner_text("#top-movies-table")
+    screenshot(page, "empty_result")
+
+
+def test_trends_grain(page, server, published):  # noqa: F811
+    open_page(page, server, "/trends")
+    page.get_by_label("Year", exact=True).check()
+    settle(page)
+    expected = published.query(
+        "SELECT year(rating_date) AS y, count(*) AS n FROM ratings GROUP BY 1 ORDER BY 1"
+    )
+    drawn = figure(page, "trends-count")["data"][0]
+    assert [int(x[:4]) for x in drawn["x"]] == expected["y"].tolist()
+    assert drawn["y"] == expected["n"].tolist()
+
+
+def test_box_office_in_a_chosen_base_month(page, server, published):  # noqa: F811
+    open_page(page, server, "/box-office")
+    assert "not available" in page.inner_text("#box-budget")
+    choose(page, "box-base", "January 2000", search="January 2000")
+    settle(page)
+    expected = published.query(
+        f"""WITH cpi AS (SELECT month, value FROM cpi_monthly WHERE series_id = 'CUUR0000SA0')
+        SELECT m.box_office_nominal AS nominal,
+               m.box_office_nominal * (SELECT value FROM cpi WHERE month = DATE '2000-01-01')
+                   / c.value AS real
+        FROM {MOVIES} JOIN cpi c ON c.month = date_trunc('month', m.release_date)
+        WHERE m.box_office_nominal IS NOT NULL"""
+    ).sort_values(["nominal", "real"])
+    drawn = figure(page, "box-scatter")
+    points = pd.DataFrame({"nominal": drawn["data"][0]["x"], "real": drawn["data"][0]["y"]})
+    points = points.sort_values(["nominal", "real"])
+    np.testing.assert_allclose(points["real"], expected["real"], rtol=1e-9)
+    axis = page.locator("#box-scatter .ytitle").text_content()
+    assert "US$ of Jan 2000" in axis
+    screenshot(page, "box_office_2000")
+
+
+def test_viewing_patterns(page, server, published):  # noqa: F811
+    open_page(page, server, "/viewing")
+    cells = published.query(
+        "SELECT weekday, hour, rating_count FROM viewing_hourly ORDER BY weekday, hour"
+    )
+    drawn = figure(page, "viewing-heatmap")["data"][0]
+    assert np.array(drawn["z"]).ravel().tolist() == cells["rating_count"].tolist()
+    last = published.query("SELECT max(rating_date) AS d FROM ratings")["d"][0]
+    trending = published.query(
+        """SELECT movie_id, count(*) AS n FROM ratings
+        WHERE rating_date BETWEEN CAST(? AS DATE) - 6 AND ? GROUP BY 1
+        ORDER BY n DESC, movie_id LIMIT 10""",
+        [last, last],
+    )
+    rows = grid_rows(page, "trending")
+    assert [r["movie_id"] for r in rows] == trending["movie_id"].tolist()
+
+
+def test_recommendations(page, server, published):  # noqa: F811
+    open_page(page, server, "/recommendations")
+    user = int(
+        published.query("SELECT user_id FROM recommendations ORDER BY user_id DESC")["user_id"][0]
+    )
+    choose(page, "recs-user", f"User {user} (", search=f"User {user} (", exact=False)
+    settle(page)
+    expected = published.query(
+        """SELECT m.title, r.predicted_rating FROM recommendations r
+        JOIN movie_features m USING (movie_id) WHERE r.user_id = ? ORDER BY r.rank""",
+        [user],
+    )
+    rows = grid_rows(page, "user-recs")
+    assert [r["title"] for r in rows] == expected["title"].tolist()
+    np.testing.assert_allclose(
+        [r["predicted_rating"] for r in rows], expected["predicted_rating"], atol=5e-4
+    )
+    metrics = published.query("SELECT model, metric, value FROM model_metrics")
+    drawn = {t["name"]: t["y"][-1] for t in figure(page, "recs-metrics")["data"]}
+    for model, metric, value in metrics.itertuples(index=False):
+        if metric in ("rmse", "mae"):
+            assert drawn[f"{model} {metric.upper()}"] == pytest.approx(value)
+    assert len(grid_rows(page, "similar")) == 10
+
+
+def test_data_quality_page(page, server, published):  # noqa: F811
+    open_page(page, server, "/data-quality")
+    checks = published.query("SELECT asset, check_name, status FROM dq_checks")
+    rows = grid_rows(page, "checks")
+    assert sorted((r["asset"], r["check_name"], r["status"]) for r in rows) == sorted(
+        checks.itertuples(index=False, name=None)
+    )
+    assert page.inner_text("#dq-passed") == f"{(checks['status'] == 'passed').sum():,}"
+    rejected = published.query("SELECT count(*) AS n FROM rejects")["n"][0]
+    assert page.inner_text("#dq-rejected") == f"{rejected:,}"
+    link = page.locator("#checks-table a").first
+    asset = link.inner_text()
+    assert link.get_attribute("href") == f"http://dagster.test:3000/assets/{asset}"
+    recon = published.query("SELECT asset, rejected_rows FROM dq_reconciliation ORDER BY asset")
+    assert [(r["asset"], r["rejected_rows"]) for r in grid_rows(page, "reconciliation")] == list(
+        recon.itertuples(index=False, name=None)
+    )
