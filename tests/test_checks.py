@@ -1,0 +1,93 @@
+"""Each check passes on the real tables and fails on a copy corrupted on purpose."""
+
+import pandas as pd
+import pytest
+
+from movie_assets import checks
+from movie_assets.schemas import TABLES, conform
+
+AS_OF = "2016-10-16"
+
+
+@pytest.fixture(scope="module")
+def tables(full_warehouse) -> dict[str, pd.DataFrame]:
+    names = ["ratings", "movies", "cpi_monthly", "movie_features", "raw_ratings"]
+    out = {}
+    for name in names:
+        column = TABLES[name].partition_column
+        where = "" if name == "raw_ratings" else f"WHERE {column} = '{AS_OF}'"
+        out[name] = conform(TABLES[name], full_warehouse.query(f"SELECT * FROM {name} {where}"))
+    return out
+
+
+def _failures(result) -> int:
+    return result.metadata["failures"].value
+
+
+@pytest.mark.parametrize(
+    "corrupt, failing_check",
+    [
+        (lambda f: f.assign(rating=f["rating"].mask(f.index == 3, 6.0)), "less_than_or_equal_to"),
+        (lambda f: f.assign(rating=f["rating"].mask(f.index == 3, 3.3)), "half_star_steps"),
+        (lambda f: pd.concat([f, f.iloc[[5]]], ignore_index=True), "multiple_fields_uniqueness"),
+        (lambda f: f.assign(user_id=f["user_id"].mask(f.index == 7)), "not_nullable"),
+    ],
+)
+def test_ratings_schema(tables, corrupt, failing_check):
+    assert checks.schema_result("ratings", tables["ratings"]).passed
+    result = checks.schema_result("ratings", corrupt(tables["ratings"].copy()))
+    assert not result.passed
+    by_check = result.metadata["failures_by_check"].value
+    assert any(name.startswith(failing_check) for name in by_check), by_check
+    assert _failures(result) >= 1
+
+
+def test_schema_reports_a_missing_column(tables):
+    result = checks.schema_result("movies", tables["movies"].drop(columns="genres"))
+    assert not result.passed
+
+
+def test_movie_exists(tables):
+    ratings, movies = tables["ratings"], tables["movies"]["movie_id"]
+    assert checks.foreign_key("movie_exists", ratings, "movie_id", movies, "movies").passed
+    orphaned = ratings.assign(movie_id=ratings["movie_id"].mask(ratings.index < 4, -1))
+    result = checks.foreign_key("movie_exists", orphaned, "movie_id", movies, "movies")
+    assert not result.passed and _failures(result) == 4
+
+
+def test_rows_present(tables):
+    days = tables["raw_ratings"]["rating_date"].dt.date.value_counts()
+    assert checks.rows_present(days, days).passed
+    short = days.copy()
+    short.iloc[0] -= 1
+    lost = days.drop(days.index[1])
+    assert _failures(checks.rows_present(days, short)) == 1
+    assert _failures(checks.rows_present(days, lost)) == 1
+
+
+def test_contiguous_months(tables):
+    cpi = tables["cpi_monthly"]
+    assert pd.Timestamp("2025-10-01") not in set(cpi["month"])  # the documented gap
+    assert checks.contiguous_months(cpi).passed
+    holed = cpi[cpi["month"] != pd.Timestamp("2001-06-01")]
+    result = checks.contiguous_months(holed)
+    assert not result.passed and _failures(result) == 2  # both series lose June 2001
+
+
+def test_weighted_score_between(tables, full_warehouse):
+    features = tables["movie_features"]
+    global_mean = full_warehouse.query(
+        f"SELECT avg(rating) FROM ratings WHERE as_of = '{AS_OF}'"
+    ).iloc[0, 0]
+    assert checks.weighted_score_between(features, global_mean).passed
+    rated = features["rating_count"] > 0
+    broken = features.assign(weighted_score=features["weighted_score"].mask(rated, 5.0))
+    result = checks.weighted_score_between(broken, global_mean)
+    below_five = (features.loc[rated, "rating_mean"] < 5.0).sum()
+    assert not result.passed and _failures(result) == below_five
+
+
+def test_reconciles():
+    assert checks.reconciles(10, 7, 3).passed
+    result = checks.reconciles(10, 7, 2)
+    assert not result.passed and result.metadata["unaccounted_rows"].value == 1
