@@ -106,11 +106,6 @@ def _movie_genres(f: Filters) -> tuple[str, list]:
 
 
 @cached
-def snapshot_info() -> pd.DataFrame:
-    return query("SELECT as_of, published_at, run_id FROM snapshot_info")
-
-
-@cached
 def year_bounds() -> tuple[int, int]:
     low, high = query("SELECT min(year), max(year) FROM movie_features").iloc[0]
     return int(low), int(high)

@@ -165,7 +165,7 @@ def dashboard_snapshot(
             "dq_reconciliation": reconciliation(quality, rejects.set_index("asset")["n"]),
             "snapshot_info": pd.DataFrame(
                 {
-                    "as_of": [pd.Timestamp(day)],
+                    "as_of": pd.Series([day], dtype=object),  # a DATE, like every as_of
                     "run_id": [context.run.run_id],
                     "published_at": [pd.Timestamp.now(tz="UTC").tz_localize(None)],
                 }

@@ -1,0 +1,121 @@
+"""dashboard_snapshot: a complete read-only copy, swapped in atomically, with the data quality."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from movie_assets.publish import snapshot
+from movie_assets.publish.assets import check_results, selects
+
+DAY = date(2016, 10, 16)
+
+
+def test_the_snapshot_holds_the_day_and_its_data_quality(full_warehouse):
+    directory = snapshot.snapshot_dir(full_warehouse.path)
+    current = snapshot.current(directory)
+    assert current.as_of == DAY
+    pointer = json.loads((directory / snapshot.POINTER).read_text())
+    assert pointer["file"] == current.path.name
+    assert not list(directory.glob(".*tmp")), "no temporary file is left behind"
+
+    with duckdb.connect(str(current.path), read_only=True) as copy:
+        for name in selects(DAY):
+            column = "partition_date" if name == "rejects" else "as_of"
+            live = full_warehouse.query(
+                f"SELECT count(*) AS n, min({column}) AS first FROM {name}"
+                f" WHERE {column} {'<=' if name == 'model_metrics' else '='} ?",
+                [DAY],
+            ).iloc[0]
+            copied = copy.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            assert copied == live["n"], name
+        checks = copy.execute("SELECT asset, check_name, status, failures FROM dq_checks").df()
+        recon = copy.execute("SELECT * FROM dq_reconciliation").df().set_index("asset")
+        info = copy.execute("SELECT as_of FROM snapshot_info").fetchone()[0]
+    assert info == DAY
+
+    report = full_warehouse.report
+    published = {f"{a}:{c}": s for a, c, s, _ in checks.itertuples(index=False)}
+    expected = {name: "passed" for name in report.passed_checks}
+    expected |= {name: "failed" for name in report.failed_checks}
+    expected.pop("dashboard_snapshot:matches_warehouse")  # evaluated after the copy is made
+    assert published == expected
+
+    rejects = full_warehouse.query(
+        "SELECT asset, count(*) AS n FROM rejects WHERE partition_date = ? GROUP BY asset", [DAY]
+    ).set_index("asset")["n"]
+    cleaners = {name.split(":")[0] for name in expected if name.endswith(":reconciles")}
+    assert set(recon.index) == cleaners
+    for asset, row in recon.iterrows():
+        assert row["rejected_rows"] == rejects.get(asset, 0)
+        assert row["raw_rows"] == row["clean_rows"] + row["rejected_rows"]
+        assert row["consistent"] and row["passed"]
+
+
+def _publish(con, directory, day) -> tuple:
+    path = snapshot.write(con, directory, day, {"t": ("SELECT * FROM t", [])}, {})
+    return path, snapshot.publish(directory, path, day, keep=2)
+
+
+def test_publish_swaps_the_pointer_and_prunes(tmp_path):
+    directory = tmp_path / "snapshots"
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x INTEGER)")
+    first, swapped = _publish(con, directory, DAY)
+    assert swapped and snapshot.current(directory).path == first
+    reader = duckdb.connect(str(first), read_only=True)
+
+    paths = []
+    for x in range(1, 4):
+        con.execute("INSERT INTO t VALUES (?)", [x])
+        paths.append(_publish(con, directory, DAY)[0])
+    assert snapshot.current(directory).path == paths[-1]
+    assert sorted(p.name for p in directory.glob("dashboard_*")) == [p.name for p in paths[-2:]]
+    assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == 0  # still open, still whole
+    with duckdb.connect(str(paths[-1]), read_only=True) as newest:
+        assert newest.execute("SELECT sum(x) FROM t").fetchone()[0] == 6
+
+    older, swapped = _publish(con, directory, date(2016, 1, 1))
+    assert not swapped, "a backfill of an older day does not replace a newer snapshot"
+    assert snapshot.current(directory).path == paths[-1]
+    assert not list(directory.glob(".*tmp"))
+
+
+def test_check_results_reads_the_latest_evaluation_of_each_check():
+    @dg.asset(
+        check_specs=[
+            dg.AssetCheckSpec("ok", asset="scores"),
+            dg.AssetCheckSpec("bad", asset="scores"),
+        ],
+    )
+    def scores():
+        return dg.MaterializeResult(
+            check_results=[
+                dg.AssetCheckResult(check_name="ok", passed=True, metadata={"failures": 0}),
+                dg.AssetCheckResult(check_name="bad", passed=False, metadata={"failures": 3}),
+            ]
+        )
+
+    never = dg.AssetCheckSpec("never", asset="scores", description="not in any run")
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize([scores], instance=instance).success
+    frame = check_results(instance, [*scores.check_specs, never]).set_index("check_name")
+    assert frame.loc["ok", "status"] == "passed" and frame.loc["ok", "failures"] == 0
+    assert frame.loc["bad", "status"] == "failed" and frame.loc["bad", "failures"] == 3
+    assert frame.loc["never", "status"] == "never run"
+    assert pd.isna(frame.loc["never", "passed"])
+    assert json.loads(frame.loc["bad", "metadata"]) == {"failures": 3}
+
+
+@pytest.mark.parametrize("table", ["ratings", "movie_features", "recommender"])
+def test_snapshot_tables_keep_the_warehouse_schema(full_warehouse, table):
+    current = snapshot.current(snapshot.snapshot_dir(full_warehouse.path))
+    with duckdb.connect(str(current.path), read_only=True) as copy:
+        copied = copy.execute(f"DESCRIBE {table}").df()[["column_name", "column_type"]]
+    live = full_warehouse.query(f"DESCRIBE {table}")[["column_name", "column_type"]]
+    pd.testing.assert_frame_equal(copied, live)
