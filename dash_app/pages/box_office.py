@@ -128,7 +128,7 @@ def update_movies(base_value, *values):
         f"Box office ({money}, log scale)",
     )
     scatter.add_trace(
-        go.Scattergl(
+        go.Scatter(
             x=movies["nominal_usd"],
             y=movies["real_usd"],
             mode="markers",

@@ -121,7 +121,7 @@ def popularity(f: q.Filters) -> go.Figure:
         return c.message_figure(TITLES[2], c.EMPTY)
     fig = c.figure(TITLES[2], "Ratings per movie (count, log scale)", "Average rating (stars)")
     fig.add_trace(
-        go.Scattergl(
+        go.Scatter(
             x=frame["rating_count"],
             y=frame["rating_mean"],
             mode="markers",
