@@ -57,7 +57,9 @@ SETTLED = """() => {
     delete callbacks.stored;
     delete callbacks.completed;
     return [].concat(...Object.values(callbacks)).length === 0
-        && !document.querySelector('[data-dash-is-loading="true"]');
+        && !document.querySelector('[data-dash-is-loading="true"]')
+        && [...document.querySelectorAll('.dash-graph')].every(
+            g => g.querySelector('.js-plotly-plot .main-svg'));
 }"""
 
 

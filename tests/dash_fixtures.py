@@ -217,7 +217,9 @@ def settle(tab) -> None:
             delete callbacks.completed;
             const pending = [].concat(...Object.values(callbacks));
             return pending.length === 0
-                && !document.querySelector('[data-dash-is-loading="true"]');
+                && !document.querySelector('[data-dash-is-loading="true"]')
+                && [...document.querySelectorAll('.dash-graph')].every(
+                    g => g.querySelector('.js-plotly-plot .main-svg'));
         }""",
         polling=100,
     )

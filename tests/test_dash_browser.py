@@ -1,5 +1,7 @@
 """The Dash app in headless Chromium against gunicorn on a published snapshot.
 
+One module, so one Playwright instance serves every browser test.
+
 Every expected value is the test's own SQL on the snapshot file. A test fails on
 any browser console error or failed request (the ``page`` fixture).
 """
@@ -7,15 +9,26 @@ any browser console error or failed request (the ``page`` fixture).
 from __future__ import annotations
 
 import io
+import threading
+import time
 from urllib.parse import parse_qs, urlparse
 
+import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 
+from movie_assets.build import QUIET
+from movie_assets.definitions import build_defs
+from movie_assets.partitions import last_partition_key
+from movie_assets.publish import snapshot
+from movie_assets.resources import build_resources
 from tests.dash_fixtures import (  # noqa: F401
     PAGES,
+    Published,
     browser,
+    copy_published,
     figure,
     grid_rows,
     page,
@@ -23,6 +36,7 @@ from tests.dash_fixtures import (  # noqa: F401
     screenshot,
     server,
     settle,
+    start_server,
 )
 
 pytestmark = pytest.mark.browser
@@ -284,11 +298,14 @@ def test_recommendations(page, server, published):  # noqa: F811
     np.testing.assert_allclose(
         [r["predicted_rating"] for r in rows], expected["predicted_rating"], atol=5e-4
     )
-    metrics = published.query("SELECT model, metric, value FROM model_metrics")
+    metrics = published.query(
+        """SELECT model, value FROM model_metrics
+        WHERE metric = 'rmse' AND protocol = (SELECT min(protocol) FROM model_metrics
+                                              WHERE protocol LIKE '%chronological%')"""
+    )
     drawn = {t["name"]: t["y"][-1] for t in figure(page, "recs-metrics")["data"]}
-    for model, metric, value in metrics.itertuples(index=False):
-        if metric in ("rmse", "mae"):
-            assert drawn[f"{model} {metric.upper()}"] == pytest.approx(value)
+    assert drawn == pytest.approx(dict(zip(metrics["model"], metrics["value"], strict=True)))
+    assert len(grid_rows(page, "metrics")) == len(published.query("SELECT * FROM model_metrics"))
     assert len(grid_rows(page, "similar")) == 10
 
 
@@ -309,3 +326,110 @@ def test_data_quality_page(page, server, published):  # noqa: F811
     assert [(r["asset"], r["rejected_rows"]) for r in grid_rows(page, "reconciliation")] == list(
         recon.itertuples(index=False, name=None)
     )
+
+
+# --- resilience: the app keeps answering while Dagster materializes ------------------
+
+MIN_VOTES = 100
+
+
+class Traffic(threading.Thread):
+    """Replays a real callback request and the layout request until stopped."""
+
+    def __init__(self, url: str, payload: str):
+        super().__init__(daemon=True)
+        self.url, self.payload = url, payload
+        self.results: list[tuple[float, int | str]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        with requests.Session() as session:
+            while not self.stopped.is_set():
+                for method, path, body in [
+                    ("POST", "/_dash-update-component", self.payload),
+                    ("GET", "/_dash-layout", None),
+                ]:
+                    try:
+                        response = session.request(
+                            method,
+                            self.url + path,
+                            data=body,
+                            timeout=30,
+                            headers={"Content-Type": "application/json"} if body else None,
+                        )
+                        self.results.append((time.monotonic(), response.status_code))
+                    except requests.RequestException as error:
+                        self.results.append((time.monotonic(), repr(error)))
+                # A steady stream, not a flood: two cores also run the materialization.
+                self.stopped.wait(0.05)
+
+
+def top_20(snap: Published) -> list[str]:
+    return snap.query(
+        """SELECT title FROM movie_features WHERE rating_count > 0
+        ORDER BY weighted_score DESC, rating_count DESC, movie_id LIMIT 20"""
+    )["title"].tolist()
+
+
+def test_materializing_while_the_app_is_queried(full_warehouse, page, tmp_path):  # noqa: F811
+    warehouse = copy_published(full_warehouse.path, tmp_path / "live")
+    directory = snapshot.snapshot_dir(warehouse)
+    copy = Published(directory)
+    before = snapshot.current(directory)
+    own = start_server(directory, tmp_path)
+    try:
+        payloads = []
+        page.on(
+            "request",
+            lambda r: (
+                payloads.append(r.post_data)
+                if r.method == "POST" and "top-movies" in (r.post_data or "")
+                else None
+            ),
+        )
+        page.goto(own.url + "/top-movies")
+        settle(page)
+        shown_before = [r["title"] for r in grid_rows(page, "top-movies")]
+        assert shown_before == top_20(copy)
+
+        traffic = Traffic(own.url, payloads[-1])
+        traffic.start()
+        defs = build_defs(build_resources(warehouse))
+        started = time.monotonic()
+        result = defs.resolve_job_def("movie_graph").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            partition_key=last_partition_key(),
+            # movie_features with another min_votes, and everything downstream of it.
+            asset_selection=list(
+                dg.AssetSelection.assets("movie_features")
+                .downstream()
+                .resolve(defs.resolve_asset_graph())
+            ),
+            run_config={**QUIET, "ops": {"movie_features": {"config": {"min_votes": MIN_VOTES}}}},
+            raise_on_error=False,
+        )
+        finished = time.monotonic()
+        time.sleep(1)
+        traffic.stopped.set()
+        traffic.join(timeout=60)
+        assert result.success
+
+        during = [status for t, status in traffic.results if started <= t <= finished]
+        assert len(during) >= 20, f"too little traffic during the run: {len(during)}"
+        failed = [status for _, status in traffic.results if status != 200]
+        assert failed == [], f"{len(failed)} of {len(traffic.results)} requests failed"
+
+        after = snapshot.current(directory)
+        assert after.version != before.version
+        expected = top_20(copy)
+        assert expected != shown_before, "a different min_votes must change the ranking"
+        # The open page polls for new snapshots and refreshes itself, without a reload.
+        deadline = time.monotonic() + 20
+        while [r["title"] for r in grid_rows(page, "top-movies")] != expected:
+            assert time.monotonic() < deadline, "the page did not refresh to the new snapshot"
+            page.wait_for_timeout(250)
+        badge = page.inner_text("#snapshot-badge")
+        assert after.published_at[:16].replace("T", " ") in badge
+        screenshot(page, "top_movies_after_refresh")
+    finally:
+        own.stop()

@@ -18,7 +18,7 @@ dash.register_page(
     order=6,
 )
 ID = c.ids("recs")
-TITLE = "Model error on the hold-out, per partition"
+TITLE = "Model metrics per partition"
 
 RECOMMENDED = [
     c.number("rank", "#", width=70),
@@ -30,6 +30,13 @@ RATED = [
     c.column("title", "Title", minWidth=240),
     c.number("rating", "Their rating (stars)", 1),
     c.column("rated_on", "Rated on"),
+]
+METRICS = [
+    c.column("model", "Model"),
+    c.column("protocol", "Protocol"),
+    c.column("metric", "Metric"),
+    c.number("value", "Value", 4),
+    c.column("as_of", "As of"),
 ]
 SIMILAR = [
     c.column("title", "Title", minWidth=240),
@@ -50,6 +57,12 @@ def layout(**query):
     ]
     user = user_options[0]["value"] if user_options else None
     movie = int(search["movie_id"].iloc[0]) if len(search) else None
+    scores = q.model_metrics()
+    metrics = sorted(scores["metric"].unique())
+    protocols = sorted(scores["protocol"].unique())
+    metric = "rmse" if "rmse" in metrics else (metrics[0] if metrics else None)
+    chronological = [p for p in protocols if "chronological" in p]
+    protocol = (chronological or protocols or [None])[0]
     return html.Div(
         [
             html.H1("Recommendations"),
@@ -116,7 +129,33 @@ def layout(**query):
                 note="Nearest movies by cosine similarity of their SVD item factors, among "
                 "movies with at least 20 ratings.",
             ),
-            c.panel(c.chart(ID("metrics"))),
+            c.section(
+                "Model metrics",
+                html.Div(
+                    [
+                        html.Label("Metric", htmlFor=ID("metric")),
+                        dcc.Dropdown(
+                            id=ID("metric"),
+                            options=metrics,
+                            value=metric,
+                            clearable=False,
+                            style={"minWidth": "200px"},
+                        ),
+                        html.Label("Protocol", htmlFor=ID("protocol")),
+                        dcc.Dropdown(
+                            id=ID("protocol"),
+                            options=protocols,
+                            value=protocol,
+                            clearable=False,
+                            style={"minWidth": "240px"},
+                        ),
+                    ],
+                    className="control",
+                ),
+                c.chart(ID("metrics")),
+                c.grid("metrics", METRICS, "model_metrics.csv", height=360),
+                note="Every model the pipeline evaluated, as published with the snapshot.",
+            ),
         ]
     )
 
@@ -173,25 +212,33 @@ def update_similar(movie, _version):
     return c.records(q.similar_movies(int(movie)))
 
 
-@callback(Output(ID("metrics"), "figure"), Input("snapshot-version", "data"))
-@c.guarded(TITLE)
-def update_metrics(_version):
+@callback(
+    Output(ID("metrics"), "figure"),
+    Output(c.grid_id("metrics"), "rowData"),
+    Input(ID("metric"), "value"),
+    Input(ID("protocol"), "value"),
+    Input("snapshot-version", "data"),
+)
+@c.guarded(TITLE, None)
+def update_metrics(metric, protocol, _version):
     frame = q.model_metrics()
-    frame = frame[frame["metric"].isin(["rmse", "mae"])]
-    if frame.empty:
-        return c.message_figure(TITLE, "No model metrics published yet.")
-    fig = c.figure(TITLE, "Partition (as of)", "Error (stars)")
-    for (model, metric), part in frame.groupby(["model", "metric"], sort=True):
+    latest = frame[frame["as_of"] == frame["as_of"].max()] if len(frame) else frame
+    chosen = frame[(frame["metric"] == metric) & (frame["protocol"] == protocol)]
+    if chosen.empty:
+        return c.message_figure(TITLE, "No such metric for this protocol."), c.records(latest)
+    unit = " (stars)" if metric in ("rmse", "mae") else ""
+    fig = c.figure(
+        f"{TITLE}: {metric} ({protocol.replace('_', ' ')})", "Partition (as of)", f"{metric}{unit}"
+    )
+    for model, part in chosen.groupby("model", sort=True):
         fig.add_trace(
             go.Scatter(
                 x=part["as_of"],
                 y=part["value"],
                 mode="lines+markers",
-                name=f"{model} {metric.upper()}",
+                name=model,
                 marker={"size": 9},
             )
         )
-    protocol = frame["protocol"].iloc[-1].replace("_", " ")
-    fig.update_layout(title={"text": f"{TITLE} ({protocol})"})
     fig.update_xaxes(type="date")
-    return fig
+    return fig, c.records(latest)
