@@ -76,6 +76,79 @@ def test_tuned_svd_beats_baseline_only_on_the_same_folds(subset):
     assert got["svd_tuned"]["rmse"] < got["baseline_only"]["rmse"]
 
 
+def test_stack_features_and_blend_weights_by_hand():
+    svd_pred, knn_pred = np.array([3.0, 4.0, 2.5]), np.array([3.5, 4.5, 2.0])
+    user_n, item_n = np.array([0, 10, 100]), np.array([5, 0, 20])
+    got = rating_models.stack_features([svd_pred, knn_pred], user_n, item_n)
+    su = (np.log([1, 11, 101]) - 4) / 2
+    si = (np.log([6, 1, 21]) - 4) / 2
+    expected = np.column_stack(
+        [[1, 1, 1], svd_pred, knn_pred, svd_pred * su, knn_pred * su, svd_pred * si]
+        + [knn_pred * si, su, si]
+    )
+    assert got == pytest.approx(expected, rel=1e-12)
+    # Targets that are an exact combination of the features give back its weights.
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(50, 9))
+    weights = np.arange(1.0, 10.0)
+    assert rating_models.fit_blend(features, features @ weights) == pytest.approx(weights)
+
+
+def test_stacked_blend_beats_its_best_member_on_the_same_folds(subset):
+    # Movies with 10+ ratings among a third of the users: small item similarities, quick fits.
+    counts = subset.groupby("movie_id").size()
+    small = subset[subset["movie_id"].isin(counts[counts >= 10].index)].reset_index(drop=True)
+    params = {"n_factors": 50, "n_epochs": 30, "lr_all": 0.01, "reg_all": 0.1}
+    members = rating_models.STACK_MEMBERS
+    every = rating_models.factories(params, stacked=True)
+    models = {name: every[name] for name in members}
+    folds = evaluation.random_folds(small, n_splits=3, seed=7)
+    got = rating_models.evaluate(models, folds, stacked=True)
+    # Each member's RMSE, recomputed here from its own fits on the same folds.
+    for name in members:
+        rmses = []
+        for train, test in folds:
+            algo = models[name]()
+            algo.fit(rating_models.trainset(train))
+            err = rating_models.predict(algo, test) - test["rating"].to_numpy()
+            rmses.append(np.sqrt(np.mean(err**2)))
+        assert got[name]["rmse"] == pytest.approx(np.mean(rmses), rel=1e-9)
+    best = min(got[name]["rmse"] for name in members)
+    assert got[rating_models.STACKED]["rmse"] < best
+
+
+def test_stacked_blend_never_sees_the_test_ratings(subset):
+    """The blend is fitted on the training side: test ratings do not change its predictions."""
+    counts = subset.groupby("movie_id").size()
+    small = subset[subset["movie_id"].isin(counts[counts >= 30].index)].reset_index(drop=True)
+    train, test = evaluation.random_folds(small, n_splits=5, seed=3)[0]
+    models = {
+        "baseline_only": lambda: BaselineOnly(verbose=False),
+        "svd_tuned": lambda: rating_models.factories({"n_factors": 10, "n_epochs": 10})[
+            "svd_tuned"
+        ](),
+    }
+    members = list(models)
+    first, weights = rating_models.stacked_predictions(models, train, test, members)
+    scrambled = test.assign(rating=test["rating"].sample(frac=1, random_state=0).to_numpy())
+    second, _ = rating_models.stacked_predictions(models, train, scrambled, members)
+    assert np.array_equal(first, second)
+    assert len(weights) == 1 + 3 * len(members) + 2
+    # The weights are least squares on the inner hold-out of the training fold alone.
+    inner_train, inner_held = rating_models.inner_split(train)
+    assert inner_held.index.isin(train.index).all() and not inner_held.index.isin(test.index).any()
+    held = []
+    for name in members:
+        algo = models[name]()
+        algo.fit(rating_models.trainset(inner_train))
+        held.append(rating_models.predict(algo, inner_held))
+    users = inner_train.groupby("user_id").size().reindex(inner_held["user_id"], fill_value=0)
+    items = inner_train.groupby("movie_id").size().reindex(inner_held["movie_id"], fill_value=0)
+    x = rating_models.stack_features(held, users.to_numpy(), items.to_numpy())
+    y = inner_held["rating"].to_numpy()
+    assert weights == pytest.approx(np.linalg.solve(x.T @ x, x.T @ y), rel=1e-6, abs=1e-9)
+
+
 def test_served_top10_beats_most_popular_on_the_chronological_holdout(ratings):
     train, test = evaluation.per_user_holdout(ratings)
     params = {"n_factors": 50, "n_epochs": 20, "lr_all": 0.01, "reg_all": 0.1}
