@@ -315,6 +315,9 @@ def similar(
     cold = movies.loc[~movies["movie_id"].isin(warm_ids), ["movie_id", "genres"]]
     if len(cold) and len(warm_ids):
         frames.append(popular_neighbours(cold, movies, counts.reindex(warm_ids), n))
+    if not frames:  # no movie has enough ratings yet: nothing to call similar
+        columns = ["movie_id", "rank", "similar_movie_id", "similarity", "source"]
+        return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)
 
 

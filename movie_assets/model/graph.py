@@ -97,7 +97,8 @@ def describe_communities(
                 "representative_titles": "|".join(titles.head(REPRESENTATIVES)),
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["community_id", "size", "top_genres", "representative_titles"]
+    return pd.DataFrame(rows, columns=columns)  # a graph too small for edges has no community
 
 
 def modularity(graph: nx.Graph, members: pd.Series) -> float:
