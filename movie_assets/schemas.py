@@ -84,6 +84,10 @@ class RawFilms(Base):
     tomato_rating: Float = pa.Field(nullable=True)
     box_office: Float = pa.Field(nullable=True)
     budget: Float = pa.Field(nullable=True, description="absent in the embedded source")
+    popularity: Float = pa.Field(nullable=True, description="TMDB popularity; absent in Wikidata")
+    vote_average: Float = pa.Field(nullable=True)
+    vote_count: Float = pa.Field(nullable=True)
+    production_companies: Str = pa.Field(nullable=True, description="', '-separated")
     source: Str
     ingested_at: Time
 
@@ -146,6 +150,10 @@ class Films(Base):
     tomato_meter: Int = pa.Field(nullable=True, ge=0, le=100)
     box_office_usd: Float = pa.Field(nullable=True, gt=0)
     budget_usd: Float = pa.Field(nullable=True, gt=0)
+    popularity: Float = pa.Field(nullable=True, ge=0)
+    vote_average: Float = pa.Field(nullable=True, ge=0, le=10)
+    vote_count: Int = pa.Field(nullable=True, ge=0)
+    production_companies: Str = pa.Field(nullable=True, description="pipe-separated")
 
     class Config:
         unique = ["as_of", "film_id"]
@@ -497,13 +505,18 @@ _SQL_TYPES = {
 }
 
 
+def column_types(table: Table) -> dict[str, str]:
+    """DuckDB type of every column, in schema order."""
+    return {
+        name: (col.metadata or {}).get("sql") or _SQL_TYPES[str(col.dtype)]
+        for name, col in table.model.to_schema().columns.items()
+    }
+
+
 def ddl(table: Table) -> str:
     """CREATE TABLE statement derived from the model, so the table exists even when empty."""
-    cols = []
-    for name, col in table.model.to_schema().columns.items():
-        sql = (col.metadata or {}).get("sql") or _SQL_TYPES[str(col.dtype)]
-        cols.append(f'"{name}" {sql}')
-    return f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join(cols)})"
+    cols = ", ".join(f'"{name}" {sql}' for name, sql in column_types(table).items())
+    return f"CREATE TABLE IF NOT EXISTS {table.name} ({cols})"
 
 
 def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:

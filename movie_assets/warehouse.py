@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 import duckdb
 import pandas as pd
 
-from movie_assets.schemas import TABLES, conform, ddl
+from movie_assets.schemas import TABLES, Table, column_types, conform, ddl
 
 
 def replace_partition(
@@ -39,6 +39,7 @@ def replace_partition(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(ddl(table))
+        _add_new_columns(con, table)
         con.execute(f"DELETE FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day])
         con.register("incoming_frame", frame)
         con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_frame")
@@ -50,6 +51,33 @@ def replace_partition(
         con.execute("ROLLBACK")
         raise
     return frame
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Columns the model gained since the table was made are added (NULL in older rows).
+
+    Anything else (a column dropped or retyped) is an error that names the table:
+    the warehouse is derived data, so the fix is to rebuild it.
+    """
+    existing = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    )
+    wanted = column_types(table)
+    removed = sorted(set(existing) - set(wanted))
+    retyped = sorted(c for c in wanted if c in existing and existing[c] != wanted[c])
+    if removed or retyped:
+        raise RuntimeError(
+            f"warehouse table {table.name} has an older layout (columns no longer in the schema: "
+            f"{removed}; changed types: {retyped}); rebuild the warehouse "
+            "(delete the MOVIE_WAREHOUSE file and run `movie-analytics build`)"
+        )
+    for name, sql_type in wanted.items():
+        if name not in existing:
+            con.execute(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {sql_type}')
 
 
 def _replace_rejects(con, asset: str, rejects: pd.DataFrame, first_day: date, last_day: date):

@@ -118,6 +118,13 @@ def clean_films(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFr
             "tomato_meter": good["tomato_meter"],
             "box_office_usd": positive("box_office"),
             "budget_usd": positive("budget"),
+            "popularity": pd.to_numeric(good["popularity"], errors="coerce"),
+            # TMDB reports 0 votes with an average of 0: no votes means no average.
+            "vote_average": pd.to_numeric(good["vote_average"], errors="coerce").where(
+                pd.to_numeric(good["vote_count"], errors="coerce") > 0
+            ),
+            "vote_count": pd.to_numeric(good["vote_count"], errors="coerce").astype("Int64"),
+            "production_companies": good["production_companies"].fillna("").str.replace(", ", "|"),
         }
     )
     return films.reset_index(drop=True), rejects

@@ -64,7 +64,8 @@ class EmbeddedSource:
                        o.Language AS language, o.Country AS country, o.Director AS director,
                        o.Metacritic AS metacritic, t.Meter AS tomato_meter,
                        t.Rating AS tomato_rating, t.BoxOffice AS box_office,
-                       NULL AS budget
+                       NULL AS budget, NULL AS popularity, NULL AS vote_average,
+                       NULL AS vote_count, t.Production AS production_companies
                 FROM omdb o LEFT JOIN tomatoes t ON t.ID = o.ID
                 ORDER BY o.ID
                 """,

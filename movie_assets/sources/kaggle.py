@@ -43,6 +43,7 @@ NUMBERS = ("budget", "revenue", "runtime", "popularity", "vote_average", "vote_c
 _FILM_COLUMNS = [
     "film_id", "imdb_id", "title", "year", "released", "runtime", "genre", "language", "country",
     "director", "metacritic", "tomato_meter", "tomato_rating", "box_office", "budget",
+    "popularity", "vote_average", "vote_count", "production_companies",
 ]
 
 
@@ -141,6 +142,10 @@ def parse(data: bytes, label: str, day: date) -> Received:
             "tomato_rating": pd.NA,
             "box_office": numbers["revenue"],
             "budget": numbers["budget"],
+            "popularity": numbers["popularity"],
+            "vote_average": numbers["vote_average"],
+            "vote_count": numbers["vote_count"],
+            "production_companies": frame["production_companies"],
         }
     )
     return Received(films.reset_index(drop=True), rejects.frame())

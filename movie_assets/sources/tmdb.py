@@ -267,6 +267,10 @@ def to_films(details: list[dict]) -> pd.DataFrame:
             "tomato_rating": None,
             "box_office": pd.to_numeric(frame["revenue"], errors="coerce"),
             "budget": pd.to_numeric(frame["budget"], errors="coerce"),
+            "popularity": pd.to_numeric(frame["popularity"], errors="coerce"),
+            "vote_average": pd.to_numeric(frame["vote_average"], errors="coerce"),
+            "vote_count": pd.to_numeric(frame["vote_count"], errors="coerce"),
+            "production_companies": frame["production_companies"].map(_names),
         }
     )
 
