@@ -134,8 +134,9 @@ def test_a_column_added_to_the_schema_is_added_to_an_older_table(con):
         "timestamp BIGINT, rating_date DATE, source VARCHAR)"
     )
     con.execute("INSERT INTO raw_ratings VALUES (9, 9, 3.0, 0, DATE '2019-12-31', 'old')")
-    replace_partition(con, "raw_ratings", _ratings(["2020-01-01"]), date(2020, 1, 1),
-                      date(2020, 1, 1))
+    replace_partition(
+        con, "raw_ratings", _ratings(["2020-01-01"]), date(2020, 1, 1), date(2020, 1, 1)
+    )
     rows = con.execute("SELECT user_id, ingested_at FROM raw_ratings ORDER BY user_id").fetchall()
     assert rows == [(1, pd.Timestamp("2026-01-01").to_pydatetime()), (9, None)]
 
@@ -143,5 +144,6 @@ def test_a_column_added_to_the_schema_is_added_to_an_older_table(con):
 def test_a_table_with_a_column_the_schema_dropped_is_a_clear_error(con):
     con.execute("CREATE TABLE raw_ratings (user_id BIGINT, retired VARCHAR)")
     with pytest.raises(RuntimeError, match=r"raw_ratings has an older layout.*retired"):
-        replace_partition(con, "raw_ratings", _ratings(["2020-01-01"]), date(2020, 1, 1),
-                          date(2020, 1, 1))
+        replace_partition(
+            con, "raw_ratings", _ratings(["2020-01-01"]), date(2020, 1, 1), date(2020, 1, 1)
+        )
