@@ -50,9 +50,11 @@ MESSAGE_CHARS = 2000
 def with_freshness(assets: list) -> list:
     """The assets, with the freshness policy on the raw source assets."""
     return dg.map_asset_specs(
-        lambda spec: spec.replace_attributes(freshness_policy=FRESHNESS)
-        if spec.key.to_user_string() in SOURCE_ASSETS
-        else spec,
+        lambda spec: (
+            spec.replace_attributes(freshness_policy=FRESHNESS)
+            if spec.key.to_user_string() in SOURCE_ASSETS
+            else spec
+        ),
         assets,
     )
 
@@ -146,8 +148,13 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, duckdb: DuckDBReso
         "job_name": run.job_name,
         "partition": run.tags.get("dagster/partition")
         or "..".join(
-            filter(None, [run.tags.get("dagster/asset_partition_range_start"),
-                          run.tags.get("dagster/asset_partition_range_end")])
+            filter(
+                None,
+                [
+                    run.tags.get("dagster/asset_partition_range_start"),
+                    run.tags.get("dagster/asset_partition_range_end"),
+                ],
+            )
         )
         or None,
         "failed_steps": ", ".join(steps),
@@ -159,8 +166,15 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, duckdb: DuckDBReso
         con.execute(ALERTS_DDL)
         con.execute(
             "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [now(), alert["run_id"], alert["job_name"], alert["partition"],
-             alert["failed_steps"], alert["message"], alert["webhook_status"]],
+            [
+                now(),
+                alert["run_id"],
+                alert["job_name"],
+                alert["partition"],
+                alert["failed_steps"],
+                alert["message"],
+                alert["webhook_status"],
+            ],
         )
 
 

@@ -28,8 +28,9 @@ class Sample:
     ratings: list[tuple[int, int, float, int]] = field(default_factory=list)  # user, movie, r, ts
 
     def ratings_on(self, first: date, last: date) -> list[tuple[int, int, float, int]]:
-        return [r for r in self.ratings
-                if first <= datetime.fromtimestamp(r[3], UTC).date() <= last]
+        return [
+            r for r in self.ratings if first <= datetime.fromtimestamp(r[3], UTC).date() <= last
+        ]
 
 
 def sample(users: int = 12, movies: int = 10, seed: int = 7) -> Sample:
@@ -42,8 +43,11 @@ def sample(users: int = 12, movies: int = 10, seed: int = 7) -> Sample:
     for u in range(1, users + 1):
         for m in sorted(rng.sample(range(1, movies + 1), movies // 2)):
             day = rng.choice(DAYS)
-            ts = int(datetime(day.year, day.month, day.day, rng.randint(0, 23), rng.randint(0, 59),
-                              tzinfo=UTC).timestamp())
+            ts = int(
+                datetime(
+                    day.year, day.month, day.day, rng.randint(0, 23), rng.randint(0, 59), tzinfo=UTC
+                ).timestamp()
+            )
             out.ratings.append((u, m, rng.randint(1, 10) / 2, ts))
     return out
 
@@ -59,8 +63,9 @@ def _csv_field(text: str) -> str:
     return f'"{text}"' if "," in text or '"' in text else text
 
 
-def movielens_csv_zip(path: Path, s: Sample, extra_ratings: list[str] = (),
-                      extra_movies: list[str] = ()) -> Path:
+def movielens_csv_zip(
+    path: Path, s: Sample, extra_ratings: list[str] = (), extra_movies: list[str] = ()
+) -> Path:
     """ml-latest-small layout: ml-latest-small/{ratings,movies,links,tags}.csv."""
     ratings = ["userId,movieId,rating,timestamp"]
     ratings += [f"{u},{m},{r:g},{ts}" for u, m, r, ts in s.ratings] + list(extra_ratings)
@@ -70,27 +75,51 @@ def movielens_csv_zip(path: Path, s: Sample, extra_ratings: list[str] = (),
     links += [f"{m},{114700 + m:07d},{m + 800 if m % 5 else ''}" for m, _, _ in s.movies]
     tags = ["userId,movieId,tag,timestamp", f"1,1,funny,{s.ratings[0][3]}"]
     root = "ml-latest-small/"
-    return _zip(path, {
-        root + "ratings.csv": ("\n".join(ratings) + "\n").encode(),
-        root + "movies.csv": ("\n".join(movies) + "\n").encode(),
-        root + "links.csv": ("\n".join(links) + "\n").encode(),
-        root + "tags.csv": ("\n".join(tags) + "\n").encode(),
-    })
+    return _zip(
+        path,
+        {
+            root + "ratings.csv": ("\n".join(ratings) + "\n").encode(),
+            root + "movies.csv": ("\n".join(movies) + "\n").encode(),
+            root + "links.csv": ("\n".join(links) + "\n").encode(),
+            root + "tags.csv": ("\n".join(tags) + "\n").encode(),
+        },
+    )
 
 
 def movielens_1m_zip(path: Path, s: Sample) -> Path:
     ratings = [f"{u}::{m}::{int(r * 2) // 2 or 1}::{ts}" for u, m, r, ts in s.ratings]
     movies = [f"{m}::{t}::{g}" for m, t, g in s.movies]
-    return _zip(path, {
-        "ml-1m/ratings.dat": ("\n".join(ratings) + "\n").encode("latin-1"),
-        "ml-1m/movies.dat": ("\n".join(movies) + "\n").encode("latin-1"),
-        "ml-1m/users.dat": b"1::F::1::10::48067\n",
-    })
+    return _zip(
+        path,
+        {
+            "ml-1m/ratings.dat": ("\n".join(ratings) + "\n").encode("latin-1"),
+            "ml-1m/movies.dat": ("\n".join(movies) + "\n").encode("latin-1"),
+            "ml-1m/users.dat": b"1::F::1::10::48067\n",
+        },
+    )
 
 
-ML100K_GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-                 "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
-                 "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+ML100K_GENRES = [
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
 
 
 def movielens_100k_zip(path: Path, s: Sample) -> Path:
@@ -100,15 +129,22 @@ def movielens_100k_zip(path: Path, s: Sample) -> Path:
         flags = ["1" if name in g.split("|") else "0" for name in ML100K_GENRES]
         items.append("|".join([str(m), t, "01-Jan-1995", "", "http://imdb.example/x", *flags]))
     genre = [f"{name}|{i}" for i, name in enumerate(ML100K_GENRES)]
-    return _zip(path, {
-        "ml-100k/u.data": ("\n".join(data) + "\n").encode("latin-1"),
-        "ml-100k/u.item": ("\n".join(items) + "\n").encode("latin-1"),
-        "ml-100k/u.genre": ("\n".join(genre) + "\n").encode("latin-1"),
-    })
+    return _zip(
+        path,
+        {
+            "ml-100k/u.data": ("\n".join(data) + "\n").encode("latin-1"),
+            "ml-100k/u.item": ("\n".join(items) + "\n").encode("latin-1"),
+            "ml-100k/u.genre": ("\n".join(genre) + "\n").encode("latin-1"),
+        },
+    )
 
 
-def fred_csv(path: Path, rows: list[tuple[str, str]], date_column: str = "observation_date",
-             series: str = "CPIAUCNS") -> Path:
+def fred_csv(
+    path: Path,
+    rows: list[tuple[str, str]],
+    date_column: str = "observation_date",
+    series: str = "CPIAUCNS",
+) -> Path:
     path.write_text("\n".join([f"{date_column},{series}", *(f"{d},{v}" for d, v in rows)]) + "\n")
     return path
 
@@ -129,14 +165,44 @@ KAGGLE_HEADER = (
 )
 
 
-def kaggle_row(film_id: int, title: str, released: str, budget: int = 0, revenue: int = 0,
-               runtime: str = "90.0", genres: str = "[{'id': 18, 'name': 'Drama'}]",
-               overview: str = "A film.") -> str:
+def kaggle_row(
+    film_id: int,
+    title: str,
+    released: str,
+    budget: int = 0,
+    revenue: int = 0,
+    runtime: str = "90.0",
+    genres: str = "[{'id': 18, 'name': 'Drama'}]",
+    overview: str = "A film.",
+) -> str:
     companies = "[{'name': 'Studio, Inc.', 'id': 1}]"
     countries = "[{'iso_3166_1': 'US', 'name': 'United States of America'}]"
-    fields = ["False", "", str(budget), genres, "", str(film_id), f"tt{film_id:07d}", "en",
-              title, overview, "1.5", "/p.jpg", companies, countries, released, str(revenue),
-              runtime, "[]", "Released", "", title, "False", "6.5", "10"]
+    fields = [
+        "False",
+        "",
+        str(budget),
+        genres,
+        "",
+        str(film_id),
+        f"tt{film_id:07d}",
+        "en",
+        title,
+        overview,
+        "1.5",
+        "/p.jpg",
+        companies,
+        countries,
+        released,
+        str(revenue),
+        runtime,
+        "[]",
+        "Released",
+        "",
+        title,
+        "False",
+        "6.5",
+        "10",
+    ]
     return ",".join(_quote(f) for f in fields)
 
 
@@ -146,8 +212,9 @@ def _quote(text: str) -> str:
     return text
 
 
-def netflix_dir(folder: Path, s: Sample, probe: set[tuple[int, int]],
-                extra_lines: list[str] = ()) -> Path:
+def netflix_dir(
+    folder: Path, s: Sample, probe: set[tuple[int, int]], extra_lines: list[str] = ()
+) -> Path:
     """combined_data_1.txt and _2.txt (movies split between them), movie_titles.csv, probe.txt."""
     folder.mkdir(parents=True, exist_ok=True)
     by_movie: dict[int, list] = {}

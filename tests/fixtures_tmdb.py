@@ -115,18 +115,30 @@ class FakeTmdb:
             request.headers.get("Authorization") == f"Bearer {TOKEN}"
         )
         if not authorized:
-            return self.send(request, 401, {"status_code": 7, "success": False,
-                                            "status_message": "Invalid API key: You must be "
-                                                              "granted a valid key."})
+            return self.send(
+                request,
+                401,
+                {
+                    "status_code": 7,
+                    "success": False,
+                    "status_message": "Invalid API key: You must be granted a valid key.",
+                },
+            )
         if action is not None:
             kind = action[0]
             if kind == "429":
-                return self.send(request, 429, {"status_code": 25, "success": False,
-                                                "status_message": "Too many requests"},
-                                 {"Retry-After": str(action[1])})
+                return self.send(
+                    request,
+                    429,
+                    {"status_code": 25, "success": False, "status_message": "Too many requests"},
+                    {"Retry-After": str(action[1])},
+                )
             if kind == "500":
-                return self.send(request, 500, {"status_code": 11, "success": False,
-                                                "status_message": "Internal error"})
+                return self.send(
+                    request,
+                    500,
+                    {"status_code": 11, "success": False, "status_message": "Internal error"},
+                )
             if kind == "404":
                 return self.not_found(request)
             if kind == "slow":
@@ -146,16 +158,28 @@ class FakeTmdb:
         films = self.films.get(day, [])
         page = int(query.get("page", "1"))
         pages = max(1, -(-len(films) // PAGE_SIZE))
-        chunk = films[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        self.send(request, 200, {
-            "page": page, "total_pages": pages if films else 0, "total_results": len(films),
-            "results": [{"id": f["id"], "title": f["title"]} for f in chunk],
-        })
+        chunk = films[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        self.send(
+            request,
+            200,
+            {
+                "page": page,
+                "total_pages": pages if films else 0,
+                "total_results": len(films),
+                "results": [{"id": f["id"], "title": f["title"]} for f in chunk],
+            },
+        )
 
     def not_found(self, request) -> None:
-        self.send(request, 404, {"status_code": 34, "success": False,
-                                 "status_message": "The resource you requested could not be "
-                                                   "found."})
+        self.send(
+            request,
+            404,
+            {
+                "status_code": 34,
+                "success": False,
+                "status_message": "The resource you requested could not be found.",
+            },
+        )
 
     def send(self, request, status: int, body: dict, headers: dict | None = None) -> None:
         self.send_raw(request, status, json.dumps(body).encode(), headers)

@@ -23,8 +23,12 @@ AS_OF = date(2015, 3, 3)
 
 
 def _tuples(frame: pd.DataFrame) -> set[tuple]:
-    return {(int(u), int(m), float(r), int(t)) for u, m, r, t in
-            frame[["user_id", "movie_id", "rating", "timestamp"]].itertuples(index=False)}
+    return {
+        (int(u), int(m), float(r), int(t))
+        for u, m, r, t in frame[["user_id", "movie_id", "rating", "timestamp"]].itertuples(
+            index=False
+        )
+    }
 
 
 # --- MovieLens ----------------------------------------------------------------------------------
@@ -98,8 +102,10 @@ def test_movielens_bad_lines_are_rejected_with_file_and_line(tmp_path):
     ]
     # dated rejects are booked on their day; undated ones on the first partition day
     assert list(got.rejects["partition_date"].dt.date) == [
-        datetime.fromtimestamp(ts, UTC).date(), datetime.fromtimestamp(ts, UTC).date(),
-        date(1995, 1, 9), date(1995, 1, 9),
+        datetime.fromtimestamp(ts, UTC).date(),
+        datetime.fromtimestamp(ts, UTC).date(),
+        date(1995, 1, 9),
+        date(1995, 1, 9),
     ]
     # a window without the first partition day does not report the undated lines again
     assert len(reader.ratings(FIRST, LAST).rejects) == 2
@@ -108,16 +114,18 @@ def test_movielens_bad_lines_are_rejected_with_file_and_line(tmp_path):
 def test_movielens_out_of_range_rating_passes_to_the_clean_layer(tmp_path):
     s = fx.sample()
     ts = s.ratings[0][3]
-    reader = MovieLensFiles(str(fx.movielens_csv_zip(tmp_path / "ml.zip", s,
-                                                     extra_ratings=[f"1,2,7.5,{ts}"])))
+    reader = MovieLensFiles(
+        str(fx.movielens_csv_zip(tmp_path / "ml.zip", s, extra_ratings=[f"1,2,7.5,{ts}"]))
+    )
     rows = reader.ratings(FIRST, LAST).rows
     assert (rows["rating"] == 7.5).sum() == 1  # parsed; clean_ratings quarantines it with a reason
 
 
 def test_movielens_wrong_encoding_and_missing_column(tmp_path):
     s = fx.sample()
-    archive = fx.movielens_csv_zip(tmp_path / "ml.zip", s,
-                                   extra_movies=["99,Caf\xe9 Society (2016),Drama"])
+    archive = fx.movielens_csv_zip(
+        tmp_path / "ml.zip", s, extra_movies=["99,Caf\xe9 Society (2016),Drama"]
+    )
     # rewrite movies.csv with one latin-1 line inside a UTF-8 file
     with zipfile.ZipFile(archive) as z:
         members = {n: z.read(n) for n in z.namelist()}
@@ -167,8 +175,9 @@ def test_fred_new_and_old_headers_and_missing_values(tmp_path):
 
 def test_fred_bad_lines_and_bad_header(tmp_path):
     path = tmp_path / "cpi.csv"
-    path.write_text("observation_date,CPIAUCNS\n2013-01-01,230.1\n2013-13-01,231\n2013-03-01,x\n"
-                    "2013-04-01\n")
+    path.write_text(
+        "observation_date,CPIAUCNS\n2013-01-01,230.1\n2013-13-01,231\n2013-03-01,x\n2013-04-01\n"
+    )
     got = FredCpi(str(path), AS_OF).cpi()
     assert len(got.rows) == 1
     assert list(got.rejects["reason"]) == [
@@ -186,20 +195,29 @@ def test_fred_bad_lines_and_bad_header(tmp_path):
 
 def test_kaggle_metadata_literals_duplicates_zeros_and_split_rows(tmp_path):
     good = [
-        fx.kaggle_row(862, "Toy Story", "1995-10-30", 30000000, 373554033,
-                      genres="[{'id': 16, 'name': 'Animation'}, {'id': 35, 'name': 'Comedy'}]",
-                      overview="Led by Woody,\nAndy's toys live happily."),
+        fx.kaggle_row(
+            862,
+            "Toy Story",
+            "1995-10-30",
+            30000000,
+            373554033,
+            genres="[{'id': 16, 'name': 'Animation'}, {'id': 35, 'name': 'Comedy'}]",
+            overview="Led by Woody,\nAndy's toys live happily.",
+        ),
         fx.kaggle_row(8844, "Jumanji", "1995-12-15", 0, 0),
         fx.kaggle_row(8844, "Jumanji", "1995-12-15", 0, 0),  # the dataset's duplicate ids
     ]
     # a record split across lines: the first half ends early, the rest shifts the columns
     split_head = '"False","",0,"[]","",19730,tt0000001,en,Title,"Overview ends early'
-    split_tail = ('"- Written by Someone",/poster.jpg,1997-08-20,0.0,"[]","[]",1997-08-20,0,'
-                  '104.0,"[]",Released,,Title,False,0.0,0,x,y,z,w,v,u')
+    split_tail = (
+        '"- Written by Someone",/poster.jpg,1997-08-20,0.0,"[]","[]",1997-08-20,0,'
+        '104.0,"[]",Released,,Title,False,0.0,0,x,y,z,w,v,u'
+    )
     bad_literal = fx.kaggle_row(5, "Broken", "2001-01-01", genres="[{'id': 1, 'name': ")
     path = tmp_path / "movies_metadata.csv"
-    path.write_text("\n".join([fx.KAGGLE_HEADER, *good, split_head + "\n" + split_tail,
-                               bad_literal]) + "\n")
+    path.write_text(
+        "\n".join([fx.KAGGLE_HEADER, *good, split_head + "\n" + split_tail, bad_literal]) + "\n"
+    )
     got = KaggleMetadata(str(path), AS_OF).films()
     films = got.rows
     assert list(films["film_id"]) == [862, 8844, 8844]  # the clean layer quarantines the repeat
@@ -262,8 +280,9 @@ def test_netflix_small_chunks_carry_the_movie_id_over(tmp_path, monkeypatch):
 
 def test_netflix_titles_and_bad_lines(tmp_path):
     s = fx.sample()
-    folder = fx.netflix_dir(tmp_path / "nf", s, set(),
-                            extra_lines=["7,4,2015-02-30", "7,x,2015-03-01"])
+    folder = fx.netflix_dir(
+        tmp_path / "nf", s, set(), extra_lines=["7,4,2015-02-30", "7,x,2015-03-01"]
+    )
     with (folder / "movie_titles.csv").open("ab") as f:
         f.write("77,2003,Am\xe9lie, or: a title, with commas\n".encode("latin-1"))
         f.write(b"78,19x5,Bad Year\n")
@@ -293,12 +312,15 @@ def test_watch_logs_pseudonymize_users_and_parse_both_time_formats(tmp_path, mon
     monkeypatch.setenv("MOVIE_WATCH_KEY", KEY)
     folder = tmp_path / "logs"
     folder.mkdir()
-    fx.watch_log(folder / "a.csv", [
-        ("alice@example.com", 1, "1425168000", "4.5", "s1"),           # 2015-03-01 00:00 UTC
-        ("bob", 2, "2015-03-02T10:00:00+01:00", "3", "s2"),            # 2015-03-02 09:00 UTC
-        ("alice@example.com", 3, "2015-03-03 12:00:00", "", "s3"),     # a view with no rating
-        ("carol", 4, "yesterday", "4", "s4"),
-    ])
+    fx.watch_log(
+        folder / "a.csv",
+        [
+            ("alice@example.com", 1, "1425168000", "4.5", "s1"),  # 2015-03-01 00:00 UTC
+            ("bob", 2, "2015-03-02T10:00:00+01:00", "3", "s2"),  # 2015-03-02 09:00 UTC
+            ("alice@example.com", 3, "2015-03-03 12:00:00", "", "s3"),  # a view with no rating
+            ("carol", 4, "yesterday", "4", "s4"),
+        ],
+    )
     landed = datetime(2015, 3, 1, 12, tzinfo=UTC).timestamp()
     os.utime(folder / "a.csv", (landed, landed))
     got = WatchLogs(str(folder)).ratings(FIRST, LAST)
@@ -306,8 +328,12 @@ def test_watch_logs_pseudonymize_users_and_parse_both_time_formats(tmp_path, mon
     import hmac
 
     def expected_id(user: str) -> int:
-        return int.from_bytes(hmac.new(KEY.encode(), user.encode(), hashlib.sha256).digest()[:8],
-                              "big") >> 1
+        return (
+            int.from_bytes(
+                hmac.new(KEY.encode(), user.encode(), hashlib.sha256).digest()[:8], "big"
+            )
+            >> 1
+        )
 
     assert pseudonym("alice@example.com", KEY.encode()) == expected_id("alice@example.com")
     assert _tuples(got.rows) == {
@@ -316,7 +342,8 @@ def test_watch_logs_pseudonymize_users_and_parse_both_time_formats(tmp_path, mon
     }
     # the undated line is booked on the day the file landed (its mtime), here 2015-03-01
     assert sorted(got.rejects["reason"]) == [
-        "a.csv line 4: rating not a number", "a.csv line 5: date unparseable"
+        "a.csv line 4: rating not a number",
+        "a.csv line 5: date unparseable",
     ]
     text = got.rows.to_csv() + got.rejects.to_csv()
     for secret in ("alice", "bob", "carol", "example.com", "s1", "s2"):

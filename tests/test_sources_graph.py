@@ -38,8 +38,10 @@ def scalar(con, sql: str, *params):
 def assert_source_layers_built(report) -> None:
     """Raw and clean layers succeed; a failure may only come from the model layer (issue 5)."""
     assert report.runs[0][1], report.runs
-    assert all(not c.startswith(("raw_", "movies", "ratings", "films", "cpi")) for c in
-               report.failed_checks), report.failed_checks
+    assert all(
+        not c.startswith(("raw_", "movies", "ratings", "films", "cpi"))
+        for c in report.failed_checks
+    ), report.failed_checks
 
 
 def test_graph_from_movielens_kaggle_and_fred(tmp_path):
@@ -48,18 +50,27 @@ def test_graph_from_movielens_kaggle_and_fred(tmp_path):
     extra = [f"1,2,abc,{ts}", f"2,3,7.5,{ts}"]  # one unparseable, one out of range
     zip_path = fx.movielens_csv_zip(tmp_path / "ml-latest-small.zip", s, extra_ratings=extra)
     meta = tmp_path / "movies_metadata.csv"
-    meta.write_text("\n".join([
-        fx.KAGGLE_HEADER,
-        fx.kaggle_row(1, "Film Number 1, The", "1991-05-01", 1000, 5000),
-        fx.kaggle_row(2, "Film Number 2, The", "1992-05-01", 0, 0),
-        fx.kaggle_row(2, "Film Number 2, The", "1992-05-01", 0, 0),
-        '"False","",0,"[]","",1997-08-20,tt1,en,x,"cut',
-    ]) + "\n")
+    meta.write_text(
+        "\n".join(
+            [
+                fx.KAGGLE_HEADER,
+                fx.kaggle_row(1, "Film Number 1, The", "1991-05-01", 1000, 5000),
+                fx.kaggle_row(2, "Film Number 2, The", "1992-05-01", 0, 0),
+                fx.kaggle_row(2, "Film Number 2, The", "1992-05-01", 0, 0),
+                '"False","",0,"[]","",1997-08-20,tt1,en,x,"cut',
+            ]
+        )
+        + "\n"
+    )
     rows = fx.cpi_rows()
     rows[-1] = (rows[-1][0], ".")  # FRED's '.' for a month not yet published
     cpi = fx.fred_csv(tmp_path / "CPIAUCNS.csv", rows)
-    source = SourceResource(kind="movielens,films=kaggle,cpi=fred", movielens=str(zip_path),
-                            kaggle=str(meta), fred_cpi=str(cpi))
+    source = SourceResource(
+        kind="movielens,films=kaggle,cpi=fred",
+        movielens=str(zip_path),
+        kaggle=str(meta),
+        fred_cpi=str(cpi),
+    )
     report, con, _ = run_graph(tmp_path, source)
     with con:
         assert_source_layers_built(report)
@@ -89,8 +100,9 @@ def test_graph_from_movielens_kaggle_and_fred(tmp_path):
         assert scalar(con, "SELECT reason FROM rejects WHERE asset = 'cpi_monthly'") == (
             "CPI value missing"
         )
-        assert scalar(con, "SELECT value FROM cpi_monthly WHERE month = ?",
-                      rows[0][0]) == float(rows[0][1])
+        assert scalar(con, "SELECT value FROM cpi_monthly WHERE month = ?", rows[0][0]) == float(
+            rows[0][1]
+        )
 
 
 def test_graph_from_netflix_and_tmdb(tmp_path, monkeypatch):
@@ -102,8 +114,13 @@ def test_graph_from_netflix_and_tmdb(tmp_path, monkeypatch):
     films = ft.catalogue({fx.DAYS[0]: 25, fx.DAYS[1]: 3, fx.DAYS[2]: 0})
     with ft.FakeTmdb(films) as server:
         server.fail(f"discover:{fx.DAYS[0]}:2", ("429", 0), ("500",))
-        source = SourceResource(kind="netflix,films=tmdb", netflix=str(folder),
-                                tmdb_url=server.url, tmdb_released_from=FIRST, tmdb_rate=200)
+        source = SourceResource(
+            kind="netflix,films=tmdb",
+            netflix=str(folder),
+            tmdb_url=server.url,
+            tmdb_released_from=FIRST,
+            tmdb_rate=200,
+        )
         report, con, instance = run_graph(tmp_path, source)
     with con:
         assert_source_layers_built(report)
@@ -131,11 +148,14 @@ def test_watch_log_sensor_runs_each_new_file_once(tmp_path, monkeypatch):
     logs = tmp_path / "logs"
     logs.mkdir()
     day1 = int(datetime(2015, 3, 1, 9, tzinfo=UTC).timestamp())
-    fx.watch_log(logs / "2015-03-01.csv", [
-        ("ann@example.com", 1, str(day1), "4.0", "s1"),
-        ("ben@example.com", 2, str(day1 + 86400), "3.5", "s2"),  # 2015-03-02
-        ("ben@example.com", 3, str(day1 + 60), "9", "s2"),  # out of range: clean rejects it
-    ])
+    fx.watch_log(
+        logs / "2015-03-01.csv",
+        [
+            ("ann@example.com", 1, str(day1), "4.0", "s1"),
+            ("ben@example.com", 2, str(day1 + 86400), "3.5", "s2"),  # 2015-03-02
+            ("ben@example.com", 3, str(day1 + 60), "9", "s2"),  # out of range: clean rejects it
+        ],
+    )
     source = SourceResource(kind="watch_logs", watch_dir=str(logs))
     resources = build_resources(tmp_path / "warehouse.duckdb")
     resources["source"] = source
@@ -143,8 +163,9 @@ def test_watch_log_sensor_runs_each_new_file_once(tmp_path, monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
 
     def tick(cursor):
-        context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                          resources={"source": source}, definitions=defs)
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources={"source": source}, definitions=defs
+        )
         return watch_logs_sensor(context)
 
     first = tick(None)
@@ -166,21 +187,25 @@ def test_watch_log_sensor_runs_each_new_file_once(tmp_path, monkeypatch):
         assert scalar(con, "SELECT count(DISTINCT user_id) FROM raw_ratings") == 2
 
     run = instance.get_run_by_id(result.run_id)
-    follow = watch_logs_snapshots(dg.build_run_status_sensor_context(
-        sensor_name="watch_logs_snapshots", dagster_instance=instance, dagster_run=run,
-        dagster_event=result.get_run_success_event(),
-        repository_def=defs.get_repository_def(),
-    ))
+    follow = watch_logs_snapshots(
+        dg.build_run_status_sensor_context(
+            sensor_name="watch_logs_snapshots",
+            dagster_instance=instance,
+            dagster_run=run,
+            dagster_event=result.get_run_success_event(),
+            repository_def=defs.get_repository_def(),
+        )
+    )
     assert follow.partition_key == "2015-03-02" and follow.job_name == "movie_graph"
     assert follow.tags[WATCH_TAG] == "2015-03-01.csv"
 
     later = fx.watch_log(logs / "2015-03-03.csv", [("cy", 5, str(day1 + 2 * 86400), "5", "s")])
     os.utime(later, None)
     third = tick(first.cursor)
-    assert [(r.tags["dagster/asset_partition_range_start"],
-             r.tags["dagster/asset_partition_range_end"]) for r in third.run_requests] == [
-        ("2015-03-03", "2015-03-03")
-    ]
+    assert [
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        for r in third.run_requests
+    ] == [("2015-03-03", "2015-03-03")]
 
 
 class _Webhook(BaseHTTPRequestHandler):
@@ -211,11 +236,17 @@ def test_run_failure_sensor_records_an_alert_and_posts_it(tmp_path, monkeypatch)
     report = build(defs, instance, FIRST, LAST)
     assert not report.ok
     run = instance.get_runs()[0]
-    failure = next(e for e in instance.all_logs(run.run_id) if e.dagster_event
-                   and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE)
+    failure = next(
+        e
+        for e in instance.all_logs(run.run_id)
+        if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+    )
     context = dg.build_run_status_sensor_context(
-        sensor_name="alert_on_run_failure", dagster_instance=instance, dagster_run=run,
-        dagster_event=failure.dagster_event, repository_def=defs.get_repository_def(),
+        sensor_name="alert_on_run_failure",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure.dagster_event,
+        repository_def=defs.get_repository_def(),
     ).for_run_failure()
     alert_on_run_failure(context, duckdb=resources["duckdb"])
     server.shutdown()

@@ -64,9 +64,21 @@ def test_details_keep_every_field_the_issue_names():
     films = ft.catalogue({DAY1: 2})
     with ft.FakeTmdb(films) as server:
         details = fast_client(server).details(films[DAY1][0]["id"])
-    wanted = {"id", "imdb_id", "title", "release_date", "genres", "runtime", "budget", "revenue",
-              "popularity", "vote_average", "vote_count", "original_language",
-              "production_companies"}
+    wanted = {
+        "id",
+        "imdb_id",
+        "title",
+        "release_date",
+        "genres",
+        "runtime",
+        "budget",
+        "revenue",
+        "popularity",
+        "vote_average",
+        "vote_count",
+        "original_language",
+        "production_companies",
+    }
     assert wanted <= set(details)
     assert details["vote_count"] == films[DAY1][0]["vote_count"]
     assert "overview" not in details
@@ -76,8 +88,9 @@ def test_rate_limit_holds_under_parallel_workers():
     rate = 20
     films = ft.catalogue({DAY1: 30, DAY2: 10})
     with ft.FakeTmdb(films) as server:
-        TmdbSource(fast_client(server, rate=rate), as_of=DAY2, released_from=DAY1,
-                   workers=8).films()
+        TmdbSource(
+            fast_client(server, rate=rate), as_of=DAY2, released_from=DAY1, workers=8
+        ).films()
         arrivals = sorted(t for t, _ in server.log)
     assert len(arrivals) == 2 + 1 + 40  # discover pages: 2 for 30 films, 1 for 10; 40 details
     most_in_a_second = max(

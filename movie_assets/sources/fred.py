@@ -45,21 +45,29 @@ def parse(text: str, label: str, day: date) -> Received:
         number = reader.line_num
         raw = ",".join(fields)
         if len(fields) != len(header):
-            rejects.add(day, raw, f"{label} line {number}: {len(fields)} fields, "
-                                  f"expected {len(header)} (truncated line?)")
+            rejects.add(
+                day,
+                raw,
+                f"{label} line {number}: {len(fields)} fields, "
+                f"expected {len(header)} (truncated line?)",
+            )
             continue
         record = dict(zip(header, fields, strict=True))
         month = pd.to_datetime(record[date_col], format="%Y-%m-%d", errors="coerce")
         if pd.isna(month) or month.day != 1:
-            rejects.add(day, raw, f"{label} line {number}: date {record[date_col]!r} "
-                                  "is not the first of a month")
+            rejects.add(
+                day,
+                raw,
+                f"{label} line {number}: date {record[date_col]!r} is not the first of a month",
+            )
             continue
         for name in series:
             text_value = record[name].strip()
             value = None if text_value == "." else pd.to_numeric(text_value, errors="coerce")
             if text_value != "." and pd.isna(value):
-                rejects.add(day, raw, f"{label} line {number}: {name} value {text_value!r} "
-                                      "is not a number")
+                rejects.add(
+                    day, raw, f"{label} line {number}: {name} value {text_value!r} is not a number"
+                )
                 continue
             rows.append((SERIES[name], month.year, f"M{month.month:02d}", value))
     frame = pd.DataFrame(rows, columns=["series_id", "year", "period", "value"])

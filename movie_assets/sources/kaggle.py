@@ -31,24 +31,60 @@ from movie_assets.sources.files import (
 
 MEMBER = "movies_metadata.csv"
 COLUMNS = [
-    "adult", "belongs_to_collection", "budget", "genres", "homepage", "id", "imdb_id",
-    "original_language", "original_title", "overview", "popularity", "poster_path",
-    "production_companies", "production_countries", "release_date", "revenue", "runtime",
-    "spoken_languages", "status", "tagline", "title", "video", "vote_average", "vote_count",
+    "adult",
+    "belongs_to_collection",
+    "budget",
+    "genres",
+    "homepage",
+    "id",
+    "imdb_id",
+    "original_language",
+    "original_title",
+    "overview",
+    "popularity",
+    "poster_path",
+    "production_companies",
+    "production_countries",
+    "release_date",
+    "revenue",
+    "runtime",
+    "spoken_languages",
+    "status",
+    "tagline",
+    "title",
+    "video",
+    "vote_average",
+    "vote_count",
 ]
 LITERALS = ("genres", "production_companies", "production_countries")
 NUMBERS = ("budget", "revenue", "runtime", "popularity", "vote_average", "vote_count")
 
 
 _FILM_COLUMNS = [
-    "film_id", "imdb_id", "title", "year", "released", "runtime", "genre", "language", "country",
-    "director", "metacritic", "tomato_meter", "tomato_rating", "box_office", "budget",
-    "popularity", "vote_average", "vote_count", "production_companies",
+    "film_id",
+    "imdb_id",
+    "title",
+    "year",
+    "released",
+    "runtime",
+    "genre",
+    "language",
+    "country",
+    "director",
+    "metacritic",
+    "tomato_meter",
+    "tomato_rating",
+    "box_office",
+    "budget",
+    "popularity",
+    "vote_average",
+    "vote_count",
+    "production_companies",
 ]
 
 
 def _names(literal: str) -> str:
-    """"[{'id': 16, 'name': 'Animation'}, ...]" -> 'Animation, ...'; empty text -> ''."""
+    """ "[{'id': 16, 'name': 'Animation'}, ...]" -> 'Animation, ...'; empty text -> ''."""
     if not literal.strip():
         return ""
     value = ast.literal_eval(literal)
@@ -95,19 +131,30 @@ def parse(data: bytes, label: str, day: date) -> Received:
             rejects.add(day, raw, f"{label} line {number}: not valid UTF-8 (wrong encoding?)")
             continue
         if len(fields) != len(header):
-            rejects.add(day, raw, f"{label} line {number}: {len(fields)} fields, expected "
-                                  f"{len(header)} (record split across lines?)")
+            rejects.add(
+                day,
+                raw,
+                f"{label} line {number}: {len(fields)} fields, expected "
+                f"{len(header)} (record split across lines?)",
+            )
             continue
         record = {name: fields[i] for name, i in position.items()}
         if not record["id"].strip().isdigit():
-            rejects.add(day, raw, f"{label} line {number}: id {record['id']!r} is not an integer "
-                                  "(columns shifted)")
+            rejects.add(
+                day,
+                raw,
+                f"{label} line {number}: id {record['id']!r} is not an integer (columns shifted)",
+            )
             continue
         try:
             parsed = {name: _names(record[name]) for name in LITERALS}
         except (ValueError, SyntaxError) as err:
-            rejects.add(day, raw, f"{label} line {number}: a genres/companies/countries field "
-                                  f"is not a Python literal ({err})")
+            rejects.add(
+                day,
+                raw,
+                f"{label} line {number}: a genres/companies/countries field "
+                f"is not a Python literal ({err})",
+            )
             continue
         records.append({**record, **parsed})
         lines.append(number)
@@ -119,10 +166,14 @@ def parse(data: bytes, label: str, day: date) -> Received:
     for name, values in numbers.items():
         unparsed = values.isna() & frame[name].str.strip().ne("")
         for i in frame.index[unparsed]:
-            rejects.add(day, raws[i],
-                        f"{label} line {lines[i]}: {name} {frame.at[i, name]!r} is not a number")
-    bad = pd.concat([values.isna() & frame[n].str.strip().ne("") for n, values in numbers.items()],
-                    axis=1).any(axis=1)
+            rejects.add(
+                day,
+                raws[i],
+                f"{label} line {lines[i]}: {name} {frame.at[i, name]!r} is not a number",
+            )
+    bad = pd.concat(
+        [values.isna() & frame[n].str.strip().ne("") for n, values in numbers.items()], axis=1
+    ).any(axis=1)
     frame, numbers = frame[~bad], {n: v[~bad] for n, v in numbers.items()}
     released = pd.to_datetime(frame["release_date"], format="%Y-%m-%d", errors="coerce")
     films = pd.DataFrame(

@@ -40,9 +40,25 @@ LAYOUTS = {
     "100k": {"ratings": "u.data", "movies": "u.item", "genres": "u.genre"},
 }
 ML100K_GENRES = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
-    "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ]
 
 
@@ -95,12 +111,19 @@ class Release:
 
 
 def _records(
-    stream, label: str, encoding: str, separator: str, columns: list[str], header: bool,
-    rejects: Rejects, day: date,
+    stream,
+    label: str,
+    encoding: str,
+    separator: str,
+    columns: list[str],
+    header: bool,
+    rejects: Rejects,
+    day: date,
 ) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each well-formed line; the others become rejects."""
-    for number, line in enumerate(io.TextIOWrapper(stream, encoding, "surrogateescape",
-                                                   newline=""), start=1):
+    for number, line in enumerate(
+        io.TextIOWrapper(stream, encoding, "surrogateescape", newline=""), start=1
+    ):
         text = line.rstrip("\r\n")
         if any("\udc80" <= ch <= "\udcff" for ch in text):
             raw = text.encode(encoding, "surrogateescape").decode("latin-1")
@@ -122,7 +145,8 @@ def _records(
             continue
         if len(fields) != len(columns):
             rejects.add(
-                day, text,
+                day,
+                text,
                 f"{label} line {number}: {len(fields)} fields, expected {len(columns)} "
                 "(truncated or shifted line?)",
             )
@@ -173,17 +197,24 @@ class MovieLensFiles:
                 ):
                     flags = fields[5:]
                     if any(f not in {"0", "1"} for f in flags):
-                        rejects.add(day, "|".join(fields),
-                                    f"{label} line {number}: genre flags are not 0/1")
+                        rejects.add(
+                            day, "|".join(fields), f"{label} line {number}: genre flags are not 0/1"
+                        )
                         continue
-                    genres = "|".join(g for g, f in zip(ML100K_GENRES, flags, strict=True)
-                                      if f == "1" and g != "unknown")
+                    genres = "|".join(
+                        g
+                        for g, f in zip(ML100K_GENRES, flags, strict=True)
+                        if f == "1" and g != "unknown"
+                    )
                     rows.append((number, fields[0], fields[1], genres))
         frame = pd.DataFrame(rows, columns=["line", "movie_id", "title", "genres"])
         ids = as_int(frame["movie_id"])
         for i in frame.index[ids.isna()]:
-            rejects.add(day, str(frame.at[i, "movie_id"]),
-                        f"{label} line {frame.at[i, 'line']}: movie id not an integer")
+            rejects.add(
+                day,
+                str(frame.at[i, "movie_id"]),
+                f"{label} line {frame.at[i, 'line']}: movie id not an integer",
+            )
         frame = frame[ids.notna()]
         movies = pd.DataFrame(
             {
@@ -200,16 +231,20 @@ class MovieLensFiles:
         rejects, day = Rejects(), snapshot_day(self.as_of)
         label = self.release.label("links")
         with self.release.open("links") as stream:
-            records = list(_records(stream, label, "utf-8", ",", ["movieId", "imdbId", "tmdbId"],
-                                    True, rejects, day))
+            records = list(
+                _records(
+                    stream, label, "utf-8", ",", ["movieId", "imdbId", "tmdbId"], True, rejects, day
+                )
+            )
         frame = pd.DataFrame([f for _, f in records], columns=["movie_id", "imdb", "tmdb"])
         lines = pd.Series([n for n, _ in records], dtype="Int64")
         movie_id, imdb = as_int(frame["movie_id"]), as_int(frame["imdb"])
         tmdb = as_int(frame["tmdb"])
         bad = movie_id.isna() | imdb.isna() | (tmdb.isna() & (frame["tmdb"].str.strip() != ""))
         for i in frame.index[bad]:
-            rejects.add(day, ",".join(frame.loc[i]),
-                        f"{label} line {lines[i]}: ids are not integers")
+            rejects.add(
+                day, ",".join(frame.loc[i]), f"{label} line {lines[i]}: ids are not integers"
+            )
         links = pd.DataFrame(
             {
                 "movie_id": movie_id,
@@ -234,8 +269,13 @@ class MovieLensFiles:
         kept = []
         with self.release.open("ratings") as stream:
             chunks = pd.read_csv(
-                stream, **options, names=ratings_parse.COLUMNS if layout != "csv" else None,
-                dtype=str, encoding="latin-1", chunksize=CHUNK_ROWS, skip_blank_lines=False,
+                stream,
+                **options,
+                names=ratings_parse.COLUMNS if layout != "csv" else None,
+                dtype=str,
+                encoding="latin-1",
+                chunksize=CHUNK_ROWS,
+                skip_blank_lines=False,
                 keep_default_na=False,
             )
             for chunk in _guarded(chunks, label):
@@ -250,9 +290,11 @@ class MovieLensFiles:
                     chunk = chunk[expected].set_axis(ratings_parse.COLUMNS, axis=1)
                 lines = pd.Series(chunk.index + 1 + header_lines, index=chunk.index)
                 sep = {"csv": ",", "dat": "::", "100k": "\t"}[layout]
-                kept.append(ratings_parse.split_chunk(
-                    chunk, lines, label, first, last, rejects, separator=sep
-                ))
+                kept.append(
+                    ratings_parse.split_chunk(
+                        chunk, lines, label, first, last, rejects, separator=sep
+                    )
+                )
         return Received(ratings_parse.concat(kept), rejects.frame())
 
     def films(self) -> Received:

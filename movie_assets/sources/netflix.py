@@ -65,17 +65,27 @@ class NetflixPrize:
                 text = line.rstrip("\r\n")
                 fields = text.split(",", 2)
                 if len(fields) < 3:
-                    rejects.add(day, text, f"{TITLES} line {number}: {len(fields)} fields, "
-                                           "expected MovieID,YearOfRelease,Title (truncated?)")
+                    rejects.add(
+                        day,
+                        text,
+                        f"{TITLES} line {number}: {len(fields)} fields, "
+                        "expected MovieID,YearOfRelease,Title (truncated?)",
+                    )
                     continue
                 movie_id, year, title = fields
                 if not movie_id.strip().isdigit():
-                    rejects.add(day, text, f"{TITLES} line {number}: movie id {movie_id!r} "
-                                           "is not an integer")
+                    rejects.add(
+                        day,
+                        text,
+                        f"{TITLES} line {number}: movie id {movie_id!r} is not an integer",
+                    )
                     continue
                 if year != "NULL" and not year.strip().isdigit():
-                    rejects.add(day, text, f"{TITLES} line {number}: year {year!r} is neither "
-                                           "a number nor NULL")
+                    rejects.add(
+                        day,
+                        text,
+                        f"{TITLES} line {number}: year {year!r} is neither a number nor NULL",
+                    )
                     continue
                 rows.append((int(movie_id), title, None if year == "NULL" else float(year)))
         frame = pd.DataFrame(rows, columns=["movie_id", "title", "year"])
@@ -103,8 +113,10 @@ class NetflixPrize:
                 elif text.isdigit() and movie is not None:
                     keys.append((movie << 32) | int(text))
                 elif text:
-                    raise SourceFileError(f"{PROBE} line {number}: expected 'MovieID:' or a "
-                                          f"customer id, found {text[:40]!r}")
+                    raise SourceFileError(
+                        f"{PROBE} line {number}: expected 'MovieID:' or a "
+                        f"customer id, found {text[:40]!r}"
+                    )
         return np.unique(np.asarray(keys, dtype=np.int64))
 
     def _chunks(self, path: Path, first: date, last: date, rejects: Rejects):
@@ -112,9 +124,15 @@ class NetflixPrize:
         label, movie = path.name, pd.NA
         try:
             chunks = pd.read_csv(
-                path, header=None, names=["user_id", "rating", "date"], dtype=str,
-                encoding="latin-1", chunksize=CHUNK_ROWS, skip_blank_lines=False,
-                keep_default_na=False, na_values=[],
+                path,
+                header=None,
+                names=["user_id", "rating", "date"],
+                dtype=str,
+                encoding="latin-1",
+                chunksize=CHUNK_ROWS,
+                skip_blank_lines=False,
+                keep_default_na=False,
+                na_values=[],
             )
             for chunk in chunks:
                 lines = pd.Series(chunk.index + 1, index=chunk.index)
@@ -128,18 +146,29 @@ class NetflixPrize:
                 orphan = movie_ids[~head].isna()
                 if orphan.any() and books_undated(first, last):
                     for i in body.index[orphan]:
-                        rejects.add(first_partition_day(), ",".join(
-                            body.loc[i].fillna("")), f"{label} line {lines[i]}: rating before "
-                            "any 'MovieID:' line")
+                        rejects.add(
+                            first_partition_day(),
+                            ",".join(body.loc[i].fillna("")),
+                            f"{label} line {lines[i]}: rating before any 'MovieID:' line",
+                        )
                 body = body[~orphan]
                 dated = pd.to_datetime(body["date"], format="%Y-%m-%d", errors="coerce")
                 seconds = (dated - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
                 text = pd.DataFrame(
-                    {"user_id": body["user_id"], "movie_id": movie_ids[body.index],
-                     "rating": body["rating"], "timestamp": body["date"]}
+                    {
+                        "user_id": body["user_id"],
+                        "movie_id": movie_ids[body.index],
+                        "rating": body["rating"],
+                        "timestamp": body["date"],
+                    }
                 )
                 yield ratings_parse.split_chunk(
-                    text, lines, label, first, last, rejects,
+                    text,
+                    lines,
+                    label,
+                    first,
+                    last,
+                    rejects,
                     timestamp=seconds.astype("Int64"),
                 )
         except pd.errors.ParserError as err:
@@ -173,4 +202,3 @@ class NetflixPrize:
 
     def cpi(self) -> Received:
         raise NotImplementedError("Netflix Prize has no CPI: compose it with a CPI source")
-

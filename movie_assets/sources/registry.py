@@ -90,9 +90,7 @@ def _netflix(cfg: SourceResource, as_of: date | None) -> MovieSource:
 def _tmdb(cfg: SourceResource, as_of: date | None) -> MovieSource:
     from movie_assets.sources.tmdb import TmdbClient, TmdbSource
 
-    client = TmdbClient(
-        cfg.tmdb_url, rate=cfg.tmdb_rate, retry_seconds=cfg.tmdb_retry_seconds
-    )
+    client = TmdbClient(cfg.tmdb_url, rate=cfg.tmdb_rate, retry_seconds=cfg.tmdb_retry_seconds)
     released_from = day_of(cfg.tmdb_released_from) if cfg.tmdb_released_from else None
     return TmdbSource(client, as_of=as_of, released_from=released_from, workers=cfg.tmdb_workers)
 

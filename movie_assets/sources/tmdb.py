@@ -42,8 +42,19 @@ TOKEN_ENV, KEY_ENV = "TMDB_BEARER_TOKEN", "TMDB_API_KEY"
 MAX_PAGES = 500  # TMDB serves at most 500 pages of a discover query
 FINAL_AFTER_DAYS = 14
 DETAIL_FIELDS = [
-    "id", "imdb_id", "title", "release_date", "genres", "runtime", "budget", "revenue",
-    "popularity", "vote_average", "vote_count", "original_language", "production_companies",
+    "id",
+    "imdb_id",
+    "title",
+    "release_date",
+    "genres",
+    "runtime",
+    "budget",
+    "revenue",
+    "popularity",
+    "vote_average",
+    "vote_count",
+    "original_language",
+    "production_companies",
     "production_countries",
 ]
 
@@ -303,16 +314,22 @@ class TmdbSource:
         ids, total = self.client.discover_day(day)
         rejects = Rejects()
         if len(ids) != total:
-            rejects.add(self.as_of, json.dumps({"release_date": day.isoformat()}),
-                        f"TMDB discover {day}: {len(ids)} distinct films over all pages, "
-                        f"total_results said {total} (the listing changed while paging?)")
+            rejects.add(
+                self.as_of,
+                json.dumps({"release_date": day.isoformat()}),
+                f"TMDB discover {day}: {len(ids)} distinct films over all pages, "
+                f"total_results said {total} (the listing changed while paging?)",
+            )
         with ThreadPoolExecutor(self.workers, thread_name_prefix="tmdb") as pool:
             outcomes = list(pool.map(self._details, ids))
         details = []
         for movie_id, outcome in zip(ids, outcomes, strict=True):
             if isinstance(outcome, TmdbError):
-                rejects.add(self.as_of, json.dumps({"id": movie_id, "release_date": str(day)}),
-                            f"TMDB details of film {movie_id}: {outcome}")
+                rejects.add(
+                    self.as_of,
+                    json.dumps({"id": movie_id, "release_date": str(day)}),
+                    f"TMDB details of film {movie_id}: {outcome}",
+                )
             else:
                 details.append(outcome)
         final = day <= datetime.now(UTC).date() - timedelta(days=FINAL_AFTER_DAYS)

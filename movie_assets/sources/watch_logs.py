@@ -74,13 +74,19 @@ def read_file(path: Path, key: bytes) -> tuple[pd.DataFrame, pd.Series, Rejects]
     for fields in reader:
         number = reader.line_num
         if len(fields) != len(header):
-            rejects.add(day, f"[{len(fields)} fields withheld: may hold personal data]",
-                        f"{path.name} line {number}: {len(fields)} fields, expected "
-                        f"{len(header)} (truncated line?)")
+            rejects.add(
+                day,
+                f"[{len(fields)} fields withheld: may hold personal data]",
+                f"{path.name} line {number}: {len(fields)} fields, expected "
+                f"{len(header)} (truncated line?)",
+            )
             continue
         if any("\udc80" <= ch <= "\udcff" for f in fields for ch in f):
-            rejects.add(day, "[line withheld: may hold personal data]",
-                        f"{path.name} line {number}: not valid UTF-8 (wrong encoding?)")
+            rejects.add(
+                day,
+                "[line withheld: may hold personal data]",
+                f"{path.name} line {number}: not valid UTF-8 (wrong encoding?)",
+            )
             continue
         user, movie, stamp, rating, _session = (fields[i] for i in position)
         rows.append((str(pseudonym(user, key)) if user.strip() else "", movie, rating, stamp))
@@ -121,10 +127,18 @@ class WatchLogs:
             landed = landing_day(path)
             if first <= landed <= last:
                 rejects.rows.extend(unreadable.rows)
-            kept.append(ratings_parse.split_chunk(
-                frame, lines, path.name, first, last, rejects,
-                timestamp=epoch_seconds(frame["timestamp"]), undated_day=landed,
-            ))
+            kept.append(
+                ratings_parse.split_chunk(
+                    frame,
+                    lines,
+                    path.name,
+                    first,
+                    last,
+                    rejects,
+                    timestamp=epoch_seconds(frame["timestamp"]),
+                    undated_day=landed,
+                )
+            )
         return Received(ratings_parse.concat(kept), rejects.frame())
 
     def movies(self) -> Received:
