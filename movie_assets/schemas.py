@@ -447,6 +447,12 @@ class Table:
     name: str
     model: type[Base]
     partition_column: str
+    order: tuple[str, ...] = ()  # read order where no key is declared (raw tables)
+
+    @property
+    def sort_key(self) -> list[str]:
+        keys = self.order or tuple(getattr(self.model.Config, "unique", None) or ())
+        return [k for k in keys if k != self.partition_column]
 
     @property
     def columns(self) -> list[str]:
@@ -457,17 +463,17 @@ class Table:
         return self.partition_column != "as_of"
 
 
-def _snapshot(name: str, model: type[Base]) -> Table:
-    return Table(name, model, "as_of")
+def _snapshot(name: str, model: type[Base], order: tuple[str, ...] = ()) -> Table:
+    return Table(name, model, "as_of", order)
 
 
 TABLES: dict[str, Table] = {
     t.name: t
     for t in [
         Table("raw_ratings", RawRatings, "rating_date"),
-        _snapshot("raw_movies", RawMovies),
-        _snapshot("raw_films", RawFilms),
-        _snapshot("cpi_series", CpiSeries),
+        _snapshot("raw_movies", RawMovies, ("movie_id",)),
+        _snapshot("raw_films", RawFilms, ("film_id",)),
+        _snapshot("cpi_series", CpiSeries, ("series_id", "year", "period")),
         _snapshot("movies", Movies),
         _snapshot("genres", Genres),
         _snapshot("movie_genres", MovieGenres),

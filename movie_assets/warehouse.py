@@ -130,7 +130,10 @@ def read_snapshot(con: duckdb.DuckDBPyConnection, name: str, as_of: date) -> pd.
     """An upstream snapshot as of exactly this day; missing means the graph was run out of order."""
     if not table_exists(con, name):
         raise LookupError(f"table {name} does not exist: materialize it first")
-    frame = con.execute(f"SELECT * FROM {name} WHERE as_of = ?", [as_of]).df()
+    # Key order, so that seeded models and folds see the same rows in the same order every run.
+    keys = [f'"{k}"' for k in TABLES[name].sort_key]
+    order = f" ORDER BY {', '.join(keys)}" if keys else ""
+    frame = con.execute(f"SELECT * FROM {name} WHERE as_of = ?{order}", [as_of]).df()
     if frame.empty:
         raise LookupError(f"{name} has no snapshot as of {as_of}: materialize that partition first")
     return conform(TABLES[name], frame)

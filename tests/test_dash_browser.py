@@ -152,6 +152,8 @@ def test_a_url_restores_its_filters_across_pages(page, server, published):  # no
         "&rating_category=Good&rating_category=Excellent&era=Modern&era=New+Hollywood"
     )
     open_page(page, server, "/genres" + search)
+    for dropdown in ("#filter-genre", "#filter-era"):  # chips render after the layout callback
+        page.wait_for_selector(f"{dropdown} .dash-dropdown-value-item")
     chips = page.locator("#filter-genre .dash-dropdown-value-item").all_inner_texts()
     assert sorted(chips) == ["Drama", "War"]
     eras = page.locator("#filter-era .dash-dropdown-value-item").all_inner_texts()

@@ -209,7 +209,9 @@ def _table_fingerprints(built) -> dict:
         volatile = {"ingested_at", "rejected_at"}
         cols = ", ".join(f'"{c}"' for c in table.columns if c not in volatile)
         out[name] = tuple(
-            built.query(f"SELECT count(*), sum(hash({cols})) FROM {name}").iloc[0].tolist()
+            built.query(f"SELECT count(*), coalesce(sum(hash({cols})), 0) FROM {name}")
+            .iloc[0]
+            .tolist()
         )
     return out
 

@@ -40,23 +40,32 @@ def search_svd(
     seed: int = 0,
 ) -> tuple[dict, pd.DataFrame]:
     """GridSearchCV or RandomizedSearchCV over SVD on RMSE; returns the best params and all rows."""
-    data = Dataset.load_from_df(
-        ratings[["user_id", "movie_id", "rating"]], Reader(rating_scale=RATING_SCALE)
-    )
+    # Same rows in the same order, and a seeded SVD per candidate: the same search every time.
+    rows_in_order = ratings[["user_id", "movie_id", "rating"]].sort_values(["user_id", "movie_id"])
+    data = Dataset.load_from_df(rows_in_order, Reader(rating_scale=RATING_SCALE))
+    grid = {**grid, "random_state": [seed]}
     folds = KFold(n_splits=cv, random_state=seed, shuffle=True)
     common = {"measures": ["rmse", "mae"], "cv": folds, "n_jobs": N_JOBS, "joblib_verbose": 0}
     if method == "grid":
         search = GridSearchCV(SVD, grid, **common)
     else:
-        search = RandomizedSearchCV(SVD, grid, n_iter=n_iter, random_state=seed, **common)
+        # Surprise 1.1.5 samples an all-list grid with the global numpy RNG and ignores
+        # random_state there, so the candidates are drawn under a seeded, restored global state.
+        state = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            search = RandomizedSearchCV(SVD, grid, n_iter=n_iter, random_state=seed, **common)
+        finally:
+            np.random.set_state(state)
     search.fit(data)
     res = search.cv_results
-    best = search.best_params["rmse"]
+    unseeded = [{k: v for k, v in p.items() if k != "random_state"} for p in res["params"]]
+    best = {k: v for k, v in search.best_params["rmse"].items() if k != "random_state"}
     rows = pd.DataFrame(
         {
             "search": f"svd_{method}_search_cv{cv}",
             "candidate": np.arange(len(res["params"])),
-            "params": [json.dumps(p, sort_keys=True) for p in res["params"]],
+            "params": [json.dumps(p, sort_keys=True) for p in unseeded],
             "metric": "rmse",
             "mean_score": res["mean_test_rmse"],
             "std_score": res["std_test_rmse"],
@@ -64,6 +73,8 @@ def search_svd(
         }
     )
     rows["chosen"] = rows["params"] == json.dumps(best, sort_keys=True)
+    # Surprise samples candidates in an order that varies between runs: number them canonically.
+    rows = rows.sort_values("params", ignore_index=True).assign(candidate=lambda r: r.index)
     return best, rows
 
 
