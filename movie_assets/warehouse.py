@@ -46,11 +46,43 @@ def replace_partition(
         con.unregister("incoming_frame")
         if rejects is not None:
             _replace_rejects(con, table_name, rejects, first_day, last_day)
+        _log_partition(con, table_name, first_day, last_day, len(frame))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return frame
+
+
+PARTITION_LOG = (
+    "CREATE TABLE IF NOT EXISTS partition_log (table_name VARCHAR, first_day DATE, "
+    "last_day DATE, row_count BIGINT, written_at TIMESTAMP)"
+)
+
+
+def _log_partition(con, table_name: str, first_day: date, last_day: date, rows: int) -> None:
+    """Which windows were written, so an empty snapshot is told apart from a missing one."""
+    con.execute(PARTITION_LOG)
+    con.execute(
+        "DELETE FROM partition_log WHERE table_name = ? AND first_day >= ? AND last_day <= ?",
+        [table_name, first_day, last_day],
+    )
+    con.execute(
+        "INSERT INTO partition_log VALUES (?, ?, ?, ?, ?)",
+        [table_name, first_day, last_day, rows, now()],
+    )
+
+
+def was_written(con: duckdb.DuckDBPyConnection, table_name: str, day: date) -> bool:
+    if not table_exists(con, "partition_log"):
+        return False
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM partition_log WHERE table_name = ? AND ? BETWEEN first_day "
+            "AND last_day",
+            [table_name, day],
+        ).fetchone()[0]
+    )
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -133,9 +165,9 @@ def read_snapshot(con: duckdb.DuckDBPyConnection, name: str, as_of: date) -> pd.
     # Key order, so that seeded models and folds see the same rows in the same order every run.
     keys = [f'"{k}"' for k in TABLES[name].sort_key]
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
-    frame = con.execute(f"SELECT * FROM {name} WHERE as_of = ?{order}", [as_of]).df()
-    if frame.empty:
+    if not was_written(con, name, as_of):
         raise LookupError(f"{name} has no snapshot as of {as_of}: materialize that partition first")
+    frame = con.execute(f"SELECT * FROM {name} WHERE as_of = ?{order}", [as_of]).df()
     return conform(TABLES[name], frame)
 
 
@@ -143,12 +175,13 @@ def read_latest_snapshot(
     con: duckdb.DuckDBPyConnection, name: str, as_of: date, max_age_days: int
 ) -> pd.DataFrame:
     """The newest snapshot at most max_age_days older than as_of, for assets refreshed weekly."""
-    if not table_exists(con, name):
-        raise LookupError(f"table {name} does not exist: materialize it first")
-    found = con.execute(
-        f"SELECT max(as_of) FROM {name} WHERE as_of <= ? AND as_of > ? - INTERVAL (?) DAY",
-        [as_of, as_of, max_age_days],
-    ).fetchone()[0]
+    found = None
+    if table_exists(con, "partition_log"):
+        found = con.execute(
+            "SELECT max(last_day) FROM partition_log WHERE table_name = ? AND last_day <= ? "
+            "AND last_day > ? - INTERVAL (?) DAY",
+            [name, as_of, as_of, max_age_days],
+        ).fetchone()[0]
     if found is None:
         raise LookupError(
             f"{name} has no snapshot in the {max_age_days} days up to {as_of}: materialize it"

@@ -147,3 +147,13 @@ def test_a_table_with_a_column_the_schema_dropped_is_a_clear_error(con):
         replace_partition(
             con, "raw_ratings", _ratings(["2020-01-01"]), date(2020, 1, 1), date(2020, 1, 1)
         )
+
+
+def test_an_empty_snapshot_reads_as_empty_and_a_missing_one_is_an_error(con):
+    from movie_assets.warehouse import read_snapshot
+
+    empty = pd.DataFrame({c: [] for c in TABLES["genres"].columns})
+    replace_partition(con, "genres", empty, date(2020, 1, 2), date(2020, 1, 2))
+    assert read_snapshot(con, "genres", date(2020, 1, 2)).empty
+    with pytest.raises(LookupError, match="no snapshot as of 2020-01-03"):
+        read_snapshot(con, "genres", date(2020, 1, 3))

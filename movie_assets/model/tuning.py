@@ -96,7 +96,8 @@ def search_ranking(
             params = {"ease_lambda": lam, "svd_weight": weight}
             records.append({"params": {k: params[k] for k in keys}, **metrics})
     frame = pd.DataFrame(records)
-    best_at = int(frame["ndcg_at_10"].idxmax())
+    # With no validation hits at all (tiny data) every NDCG is undefined: keep the first candidate.
+    best_at = int(frame["ndcg_at_10"].fillna(-1.0).idxmax())
     rows = pd.DataFrame(
         {
             "search": "ranking_grid_inner_holdout",
