@@ -60,3 +60,10 @@ def slice_warehouse(tmp_path_factory) -> Built:
     built = make_build(tmp_path_factory.mktemp("slice"), "2016-09-01", "2016-10-16")
     assert built.report.ok, built.report
     return built
+
+
+def pytest_collection_modifyitems(items):
+    """Anything that needs the full-range build is slow (`make test-fast` skips it)."""
+    for item in items:
+        if "full_warehouse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
