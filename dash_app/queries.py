@@ -164,11 +164,19 @@ def ratings_per_year(f: Filters) -> pd.DataFrame:
 
 @cached
 def popularity_vs_rating(f: Filters) -> pd.DataFrame:
+    """One point per distinct (ratings, mean to 0.01 star): ~1,900 points instead of ~9,000.
+
+    Movies at the same point would be drawn on top of each other anyway (the weighted score,
+    the colour, follows from the two); the point carries how many movies it stands for and
+    the first titles, which keeps the SVG chart light enough to draw in a second.
+    """
     movies, params = _movies(f)
     return query(
         f"""WITH {movies}
-        SELECT movie_id, title, year, rating_count, rating_mean, weighted_score, popularity_bucket
-        FROM fm WHERE rating_count > 0 ORDER BY movie_id""",
+        SELECT rating_count, round(rating_mean, 2) AS rating_mean,
+               avg(weighted_score) AS weighted_score, count(*) AS movies,
+               array_to_string(list_slice(list(title ORDER BY title), 1, 3), '<br>') AS titles
+        FROM fm WHERE rating_count > 0 GROUP BY 1, 2 ORDER BY 1, 2""",
         params,
     )
 

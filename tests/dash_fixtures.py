@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 import requests
 
+from dash_app import data
 from movie_assets.publish import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +62,9 @@ class Published:
         return current.path
 
     def query(self, sql: str, params=None) -> pd.DataFrame:
-        with duckdb.connect(str(self.path), read_only=True) as con:
+        # The app's own configuration: DuckDB refuses a second in-process connection to the
+        # same file with different settings, and the query tests keep the app's one open.
+        with duckdb.connect(str(self.path), read_only=True, config=data.DUCKDB_CONFIG) as con:
             return con.execute(sql, params or []).df()
 
 

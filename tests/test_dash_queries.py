@@ -307,3 +307,21 @@ def test_a_new_snapshot_invalidates_the_cache(published, tmp_path, monkeypatch):
     assert snapshot.publish(directory, second, DAY)
     assert data.version() == second.name
     assert q.kpis(q.NO_FILTERS)["ratings"] == before - removed
+
+
+def test_popularity_points_stand_for_every_rated_movie(live):
+    f = q.Filters(year_from=1990, year_to=2005, genres=("Drama",))
+    points = q.popularity_vs_rating(f)
+    rated = select(live["movies"], f)
+    rated = rated[rated["rating_count"] > 0]
+    half_up = np.floor(rated["rating_mean"] * 100 + 0.5) / 100  # DuckDB's round()
+    expected = rated.groupby(["rating_count", half_up]).size()
+    got = points.set_index(["rating_count", "rating_mean"])["movies"]
+    assert got.sum() == len(rated)
+    assert len(got) == len(expected)
+    assert sorted(got.tolist()) == sorted(expected.tolist())
+    most = points.loc[points["movies"].idxmax()]
+    titles = rated[
+        (rated["rating_count"] == most["rating_count"]) & np.isclose(half_up, most["rating_mean"])
+    ]["title"].sort_values()
+    assert most["titles"].split("<br>") == titles.head(3).tolist()

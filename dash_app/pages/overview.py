@@ -38,7 +38,8 @@ def layout(**query):
             ),
             c.panel(
                 c.chart(ID("popularity"), height=460),
-                note="One point per rated movie; the colour is its Bayesian weighted score.",
+                note="One point per number of ratings and average rating (movies sharing both "
+                "share a point); the colour is the Bayesian weighted score.",
             ),
         ]
     )
@@ -125,8 +126,9 @@ def popularity(f: q.Filters) -> go.Figure:
             x=frame["rating_count"],
             y=frame["rating_mean"],
             mode="markers",
-            text=frame["title"],
-            customdata=frame["movie_id"],
+            text=frame["titles"]
+            + frame["movies"].map(lambda n: f"<br>and {n - 3} more" if n > 3 else ""),
+            customdata=frame["movies"],
             name="Movies",
             marker={
                 "size": 6,
@@ -135,7 +137,8 @@ def popularity(f: q.Filters) -> go.Figure:
                 "colorscale": "Viridis",
                 "colorbar": {"title": "Weighted<br>score"},
             },
-            hovertemplate="%{text}<br>%{x:,} ratings, %{y:.2f} stars<extra></extra>",
+            hovertemplate="%{customdata:,} movie(s), %{x:,} ratings, %{y:.2f} stars"
+            "<br>%{text}<extra></extra>",
         )
     )
     fig.update_xaxes(type="log", dtick=1)
