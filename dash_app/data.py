@@ -63,6 +63,14 @@ def _connection(published: snapshot.Snapshot) -> duckdb.DuckDBPyConnection:
         return con
 
 
+def close() -> None:
+    """Close the open snapshot connection (a test module's teardown, a worker's shutdown)."""
+    with _lock:
+        for con in _open.values():
+            con.close()
+        _open.clear()
+
+
 def query(sql: str, params: list | tuple = ()) -> pd.DataFrame:
     """Run parameterized SQL on the newest snapshot with a cursor of its own."""
     with _connection(current()).cursor() as cur:

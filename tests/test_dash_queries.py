@@ -38,6 +38,8 @@ def reads_snapshot(published):  # noqa: F811
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MOVIE_SNAPSHOT_DIR", str(published.directory))
         yield
+    # DuckDB refuses other in-process connections to the file with other settings.
+    data.close()
 
 
 @pytest.fixture(scope="module")
