@@ -507,6 +507,17 @@ def reconciliation() -> pd.DataFrame:
 
 
 @cached
+def film_link_methods() -> pd.DataFrame:
+    """How catalogue movies found their film: links.csv ids first, then title and year."""
+    return query(
+        """SELECT coalesce(l.method, 'not linked') AS method, count(*) AS movies,
+               count(*) / sum(count(*)) OVER () AS share
+        FROM movies m LEFT JOIN film_links l USING (movie_id)
+        GROUP BY 1 ORDER BY movies DESC, method"""
+    )
+
+
+@cached
 def rejects_by_reason() -> pd.DataFrame:
     return query(
         """SELECT asset, reason, source, count(*) AS rows

@@ -62,7 +62,7 @@ def run_history(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, 
 
 
 def run_snapshots(defs: dg.Definitions, instance: dg.DagsterInstance, day: str, report):
-    from movie_assets.definitions import SNAPSHOTS
+    from movie_assets.jobs import SNAPSHOTS
 
     graph = defs.resolve_asset_graph()
     keys = list(SNAPSHOTS.resolve(graph))

@@ -6,6 +6,7 @@ import dagster as dg
 
 from movie_assets.clean import assets as clean
 from movie_assets.features import assets as features
+from movie_assets.jobs import model_evaluation, movie_graph, ratings_history
 from movie_assets.model import assets as model
 from movie_assets.partitions import daily_partitions
 from movie_assets.publish import assets as publish
@@ -14,29 +15,6 @@ from movie_assets.resources import build_resources
 from movie_assets.sensors import SENSORS, with_freshness
 
 ALL_ASSETS = dg.load_assets_from_modules([raw, clean, features, model, publish])
-
-# Every asset whose partitions are snapshots: all but the event table.
-SNAPSHOTS = dg.AssetSelection.all() - dg.AssetSelection.assets("raw_ratings")
-
-# Minutes of cross-validated search: weekly, not daily (the daily run stays within seconds).
-EVALUATION = dg.AssetSelection.assets("svd_tuning", "model_metrics")
-
-movie_graph = dg.define_asset_job(
-    "movie_graph",
-    selection=dg.AssetSelection.all() - EVALUATION,
-    description="One day: that day's ratings and every snapshot as of it, trained with the "
-    "newest weekly tuning.",
-)
-model_evaluation = dg.define_asset_job(
-    "model_evaluation",
-    selection=EVALUATION,
-    description="Hyper-parameter searches and the models' metrics as of one day.",
-)
-ratings_history = dg.define_asset_job(
-    "ratings_history",
-    selection=dg.AssetSelection.assets("raw_ratings"),
-    description="Raw ratings over a range of days, one step (single-run backfill).",
-)
 
 daily_schedule = dg.build_schedule_from_partitioned_job(movie_graph, hour_of_day=3)
 

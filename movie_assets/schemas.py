@@ -69,8 +69,9 @@ class RawMovies(Base):
 
 class RawFilms(Base):
     as_of: Time = _as_of()
-    film_id: Int = pa.Field(nullable=False)
+    film_id: Int = pa.Field(nullable=False, description="the source's own id")
     imdb_id: Str = pa.Field(nullable=True)
+    tmdb_id: Int = pa.Field(nullable=True, description="TMDB id; the film_id for TMDB and Kaggle")
     title: Str = pa.Field(nullable=True)
     year: Int = pa.Field(nullable=True)
     released: Str = pa.Field(nullable=True)
@@ -88,6 +89,29 @@ class RawFilms(Base):
     vote_average: Float = pa.Field(nullable=True)
     vote_count: Float = pa.Field(nullable=True)
     production_companies: Str = pa.Field(nullable=True, description="', '-separated")
+    source: Str
+    ingested_at: Time
+
+
+class RawLinks(Base):
+    """MovieLens ``links.csv``: the only bridge from a MovieLens id to IMDb and TMDB ids."""
+
+    as_of: Time = _as_of()
+    movie_id: Int = pa.Field(nullable=False)
+    imdb_id: Str = pa.Field(nullable=True, str_matches=r"^tt\d{7,}$")
+    tmdb_id: Int = pa.Field(nullable=True)
+    source: Str
+    ingested_at: Time
+
+
+class RawTags(Base):
+    """MovieLens ``tags.csv``: free-text tags users put on movies."""
+
+    as_of: Time = _as_of()
+    user_id: Int = pa.Field(nullable=False)
+    movie_id: Int = pa.Field(nullable=False)
+    tag: Str = pa.Field(nullable=True)
+    timestamp: Int = pa.Field(nullable=False, description="seconds since the epoch, UTC")
     source: Str
     ingested_at: Time
 
@@ -138,6 +162,7 @@ class Films(Base):
     as_of: Time = _as_of()
     film_id: Int = pa.Field(nullable=False)
     imdb_id: Str = pa.Field(nullable=True)
+    tmdb_id: Int = pa.Field(nullable=True)
     title: Str = pa.Field(nullable=False)
     year: Int = pa.Field(nullable=True)
     release_date: Time = _date(nullable=True)
@@ -159,14 +184,32 @@ class Films(Base):
         unique = ["as_of", "film_id"]
 
 
+LINK_METHODS = ("tmdb_id", "imdb_id", "title_year")
+
+
 class FilmLinks(Base):
     as_of: Time = _as_of()
     movie_id: Int = pa.Field(nullable=False)
     film_id: Int = pa.Field(nullable=False)
-    match_key: Str = pa.Field(nullable=False)
+    method: Str = pa.Field(
+        nullable=False, isin=LINK_METHODS, description="links.csv ids first, then title and year"
+    )
+    match_key: Str = pa.Field(nullable=False, description="the id or 'title|year' that matched")
 
     class Config:
         unique = ["as_of", "movie_id"]
+
+
+class Tags(Base):
+    as_of: Time = _as_of()
+    user_id: Int = pa.Field(nullable=False)
+    movie_id: Int = pa.Field(nullable=False)
+    tag: Str = pa.Field(nullable=False, str_length={"min_value": 1}, description="as written")
+    tag_key: Str = pa.Field(nullable=False, description="lower-case, single-spaced: for grouping")
+    tagged_at: Time = pa.Field(nullable=False)
+
+    class Config:
+        unique = ["as_of", "user_id", "movie_id", "tag_key"]
 
 
 class Ratings(Base):
@@ -386,7 +429,10 @@ class Recommendations(Base):
     movie_id: Int = pa.Field(nullable=False)
     score: Float = pa.Field(nullable=False)
     predicted_rating: Float = pa.Field(nullable=False, **RATING)
-    source: Str = pa.Field(isin=["personalized", "popular_cold_start"])
+    source: Str = pa.Field(
+        isin=["personalized", "popular_cold_start", "popular_fill"],
+        description="popular_fill: the user had rated nearly every ranked movie (tiny data)",
+    )
 
     class Config:
         unique = ["as_of", "user_id", "rank"]
@@ -474,11 +520,14 @@ TABLES: dict[str, Table] = {
         _snapshot("raw_movies", RawMovies, ("movie_id",)),
         _snapshot("raw_films", RawFilms, ("film_id",)),
         _snapshot("cpi_series", CpiSeries, ("series_id", "year", "period")),
+        _snapshot("raw_links", RawLinks, ("movie_id",)),
+        _snapshot("raw_tags", RawTags, ("user_id", "movie_id", "timestamp")),
         _snapshot("movies", Movies),
         _snapshot("genres", Genres),
         _snapshot("movie_genres", MovieGenres),
         _snapshot("films", Films),
         _snapshot("film_links", FilmLinks),
+        _snapshot("tags", Tags),
         _snapshot("ratings", Ratings),
         _snapshot("cpi_monthly", CpiMonthly),
         _snapshot("movie_features", MovieFeatures),

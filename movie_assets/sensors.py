@@ -5,6 +5,8 @@
   the days the file touches, so each file is picked up exactly once.
 - ``watch_logs_snapshots`` follows each such run that succeeded with the snapshot
   assets as of its last day (a snapshot needs the events written first).
+- The two look every 60 s and 30 s; MOVIE_WATCH_INTERVAL_SECONDS, when set, paces
+  both (the daemon's loop itself wakes every 5 s).
 - ``alert_on_run_failure`` records every failed run in the ``alerts`` table and, when
   MOVIE_ALERT_WEBHOOK is set, posts it there as JSON.
 - ``with_freshness`` gives the raw source assets a cron freshness policy: by 06:00 UTC
@@ -23,12 +25,14 @@ import dagster as dg
 import requests
 from dagster_duckdb import DuckDBResource
 
+from movie_assets.jobs import DAILY_SNAPSHOTS, movie_graph
 from movie_assets.partitions import daily_partitions
 from movie_assets.sources.registry import SourceResource
 from movie_assets.warehouse import now
 
 WATCH_TAG = "movie_assets/watch_file"
 WEBHOOK_ENV = "MOVIE_ALERT_WEBHOOK"
+INTERVAL_ENV = "MOVIE_WATCH_INTERVAL_SECONDS"
 SOURCE_ASSETS = ("raw_ratings", "raw_movies", "raw_films", "cpi_series")
 FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=24), timezone="UTC"
@@ -59,6 +63,10 @@ def with_freshness(assets: list) -> list:
     )
 
 
+def _interval(default: int) -> int:
+    return int(os.environ.get(INTERVAL_ENV) or default)
+
+
 def _file_id(path: Path) -> str:
     stat = path.stat()
     return f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}"
@@ -66,7 +74,7 @@ def _file_id(path: Path) -> str:
 
 @dg.sensor(
     job_name="ratings_history",
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=_interval(60),
     description="One ratings_history run per new watch-log file, over the days it touches.",
 )
 def watch_logs_sensor(context: dg.SensorEvaluationContext, source: SourceResource):
@@ -112,20 +120,21 @@ def watch_logs_sensor(context: dg.SensorEvaluationContext, source: SourceResourc
 
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
+    request_job=movie_graph,
+    minimum_interval_seconds=_interval(30),
     description="After a watch-log run, the snapshots as of the newest day it loaded.",
 )
 def watch_logs_snapshots(context: dg.RunStatusSensorContext):
     tags = context.dagster_run.tags
     if WATCH_TAG not in tags or context.dagster_run.job_name != "ratings_history":
-        return dg.SkipReason("not a watch-log run")
-    from movie_assets.definitions import SNAPSHOTS
-
+        # None, not a SkipReason: a returned value ends the tick, so every unrelated run
+        # would cost one interval before the next watch-log run is seen.
+        return None
     day = tags["dagster/asset_partition_range_end"]
     return dg.RunRequest(
         run_key=f"{context.dagster_run.run_id}:snapshots",
-        job_name="movie_graph",
         partition_key=day,
-        asset_selection=list(SNAPSHOTS.resolve(context.repository_def.asset_graph)),
+        asset_selection=list(DAILY_SNAPSHOTS.resolve(context.repository_def.asset_graph)),
         tags={WATCH_TAG: tags[WATCH_TAG]},
     )
 

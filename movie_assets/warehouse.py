@@ -3,12 +3,15 @@
 The stock DuckDB IO manager deletes a partition and inserts its rows in two
 transactions, positionally (FIELD_NOTES). Here both happen in one transaction,
 by column name, with the quarantined rows of the same partition, so a failed
-write leaves the previous rows and rejects exactly as they were.
+write leaves the previous rows and rejects exactly as they were. A window may
+arrive as a stream of batches (``replace_partition_batches``): still one
+transaction, with only one batch in memory at a time.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -26,31 +29,90 @@ def replace_partition(
     rejects: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Replace the rows of days first_day..last_day; returns the frame as written."""
+    written: list[pd.DataFrame] = []
+    replace_partition_batches(
+        con,
+        table_name,
+        [(frame, rejects)],
+        first_day,
+        last_day,
+        with_rejects=rejects is not None,
+        on_batch=written.append,
+    )
+    return written[0]
+
+
+def replace_partition_batches(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    batches: Iterable[tuple[pd.DataFrame, pd.DataFrame | None]],
+    first_day: date,
+    last_day: date,
+    with_rejects: bool = False,
+    on_batch: Callable[[pd.DataFrame], None] | None = None,
+) -> int:
+    """Replace the window with (rows, rejects) batches, all in one transaction; returns the rows.
+
+    Batches are consumed one at a time, so memory is bounded by the largest batch (and
+    DuckDB's memory_limit), not by the window. An error anywhere, the batches' own
+    iterator included, rolls back the delete and every batch before it. With
+    ``with_rejects`` the window's rejects of this asset are replaced too. ``on_batch``
+    sees each batch as written: schema order and types, indexed by its position in the
+    window's rows.
+    """
     table = TABLES[table_name]
-    frame = conform(table, frame)
-    days = pd.to_datetime(frame[table.partition_column]).dt.date
-    outside = frame[(days < first_day) | (days > last_day)]
-    if len(outside):
-        raise ValueError(
-            f"{table_name}: {len(outside)} rows fall outside the partition window "
-            f"{first_day}..{last_day} (first: {outside.iloc[0].to_dict()})"
-        )
     col = table.partition_column
+    written = 0
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(ddl(table))
         _add_new_columns(con, table)
         con.execute(f"DELETE FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day])
-        con.register("incoming_frame", frame)
-        con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_frame")
-        con.unregister("incoming_frame")
-        if rejects is not None:
-            _replace_rejects(con, table_name, rejects, first_day, last_day)
-        _log_partition(con, table_name, first_day, last_day, len(frame))
+        if with_rejects:
+            _clear_rejects(con, table_name, first_day, last_day)
+        for rows, rejects in batches:
+            frame = _in_window(table, rows, first_day, last_day, start=written)
+            if len(frame):
+                _insert(con, table_name, frame)
+            if rejects is not None:
+                if not with_rejects:
+                    raise ValueError(f"{table_name}: rejects sent without with_rejects")
+                _insert_rejects(con, table_name, rejects)
+            written += len(frame)
+            if on_batch is not None:
+                on_batch(frame)
+        _log_partition(con, table_name, first_day, last_day, written)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return written
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table_name: str, frame: pd.DataFrame) -> None:
+    """INSERT BY NAME from a DataFrame that DuckDB finds by its Python name (a replacement scan).
+
+    Not ``con.register``: inside a transaction the registered view, and the frame with it,
+    lives until COMMIT even after ``unregister``, so a window written in batches would
+    keep every batch in memory (measured: about 55 bytes per rating).
+    """
+    incoming_frame = frame  # noqa: F841 (read by the query below)
+    con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM incoming_frame")
+
+
+def _in_window(
+    table: Table, rows: pd.DataFrame, first_day: date, last_day: date, start: int
+) -> pd.DataFrame:
+    """Rows conformed to the model; rows outside the window would escape the next delete."""
+    frame = conform(table, rows)
+    frame.index = pd.RangeIndex(start, start + len(frame))
+    days = frame[table.partition_column].dt.normalize()
+    outside = frame[(days < pd.Timestamp(first_day)) | (days > pd.Timestamp(last_day))]
+    if len(outside):
+        raise ValueError(
+            f"{table.name}: {len(outside)} rows fall outside the partition window "
+            f"{first_day}..{last_day} (first: {outside.iloc[0].to_dict()})"
+        )
     return frame
 
 
@@ -112,18 +174,17 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
             con.execute(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {sql_type}')
 
 
-def _replace_rejects(con, asset: str, rejects: pd.DataFrame, first_day: date, last_day: date):
-    table = TABLES["rejects"]
-    con.execute(ddl(table))
+def _clear_rejects(con, asset: str, first_day: date, last_day: date) -> None:
+    con.execute(ddl(TABLES["rejects"]))
     con.execute(
         "DELETE FROM rejects WHERE asset = ? AND partition_date BETWEEN ? AND ?",
         [asset, first_day, last_day],
     )
+
+
+def _insert_rejects(con, asset: str, rejects: pd.DataFrame) -> None:
     if len(rejects):
-        frame = conform(table, rejects.assign(asset=asset))
-        con.register("incoming_rejects", frame)
-        con.execute("INSERT INTO rejects BY NAME SELECT * FROM incoming_rejects")
-        con.unregister("incoming_rejects")
+        _insert(con, "rejects", conform(TABLES["rejects"], rejects.assign(asset=asset)))
 
 
 def quarantine(

@@ -64,7 +64,11 @@ def _csv_field(text: str) -> str:
 
 
 def movielens_csv_zip(
-    path: Path, s: Sample, extra_ratings: list[str] = (), extra_movies: list[str] = ()
+    path: Path,
+    s: Sample,
+    extra_ratings: list[str] = (),
+    extra_movies: list[str] = (),
+    extra_tags: list[str] = (),
 ) -> Path:
     """ml-latest-small layout: ml-latest-small/{ratings,movies,links,tags}.csv."""
     ratings = ["userId,movieId,rating,timestamp"]
@@ -73,7 +77,7 @@ def movielens_csv_zip(
     movies += [f"{m},{_csv_field(t)},{g}" for m, t, g in s.movies] + list(extra_movies)
     links = ["movieId,imdbId,tmdbId"]
     links += [f"{m},{114700 + m:07d},{m + 800 if m % 5 else ''}" for m, _, _ in s.movies]
-    tags = ["userId,movieId,tag,timestamp", f"1,1,funny,{s.ratings[0][3]}"]
+    tags = ["userId,movieId,tag,timestamp", f"1,1,funny,{s.ratings[0][3]}", *extra_tags]
     root = "ml-latest-small/"
     return _zip(
         path,
@@ -174,6 +178,7 @@ def kaggle_row(
     runtime: str = "90.0",
     genres: str = "[{'id': 18, 'name': 'Drama'}]",
     overview: str = "A film.",
+    imdb_id: str | None = None,
 ) -> str:
     companies = "[{'name': 'Studio, Inc.', 'id': 1}]"
     countries = "[{'iso_3166_1': 'US', 'name': 'United States of America'}]"
@@ -184,7 +189,7 @@ def kaggle_row(
         genres,
         "",
         str(film_id),
-        f"tt{film_id:07d}",
+        imdb_id or f"tt{film_id:07d}",
         "en",
         title,
         overview,

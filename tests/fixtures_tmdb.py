@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 PAGE_SIZE = 20
+TRICKLE_PIECES = 30  # a trickled body arrives in this many pieces, evenly spaced
 API_KEY = "k3y-7f2c9e1d4b8a6053"
 TOKEN = "t0ken-eyJhbGciOiJIUzI1NiJ9.secret"
 
@@ -55,7 +56,9 @@ class FakeTmdb:
 
     A request key is the path for details (``/3/movie/1001``) and ``discover:DAY:PAGE``
     for a discover page. Actions: ``("429", seconds)``, ``("500",)``, ``("slow", seconds)``,
-    ``("malformed",)``, ``("404",)``; ``always`` applies one action to every request.
+    ``("trickle", seconds)`` (headers at once, then the normal body spread over ``seconds``:
+    no single read waits long, the whole response does), ``("malformed",)``, ``("404",)``;
+    ``always`` applies one action to every request.
     """
 
     def __init__(self, films: dict[date, list[dict]]):
@@ -143,6 +146,8 @@ class FakeTmdb:
                 return self.not_found(request)
             if kind == "slow":
                 time.sleep(action[1])
+            if kind == "trickle":
+                request.trickle_seconds = action[1]  # read by send_raw
             if kind == "malformed":
                 return self.send_raw(request, 200, b'{"id": 12, "title": "cut sho')
         if url.path == "/3/discover/movie":
@@ -193,6 +198,12 @@ class FakeTmdb:
             for name, value in (headers or {}).items():
                 request.send_header(name, value)
             request.end_headers()
-            request.wfile.write(data)
+            seconds = getattr(request, "trickle_seconds", 0.0)
+            if not seconds:
+                return request.wfile.write(data)
+            size = -(-len(data) // TRICKLE_PIECES)
+            for start in range(0, len(data), size):
+                time.sleep(seconds / TRICKLE_PIECES)
+                request.wfile.write(data[start : start + size])
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up on a slow response: that is the point of the test

@@ -328,6 +328,11 @@ def test_data_quality_page(page, server, published):  # noqa: F811
     assert [(r["asset"], r["rejected_rows"]) for r in grid_rows(page, "reconciliation")] == list(
         recon.itertuples(index=False, name=None)
     )
+    linked = published.query("SELECT count(*) AS n FROM film_links")["n"][0]
+    movies = published.query("SELECT count(*) AS n FROM movies")["n"][0]
+    shown = {r["method"]: r["movies"] for r in grid_rows(page, "links")}
+    assert sum(shown.values()) == movies
+    assert movies - shown["not linked"] == linked
 
 
 # --- resilience: the app keeps answering while Dagster materializes ------------------

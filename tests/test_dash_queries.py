@@ -278,6 +278,17 @@ def test_data_quality_tables(full_warehouse):
         assert row["rejects_in_table"] == rejects.get(asset, 0)
     assert q.rejects_by_reason()["rows"].sum() == rejects.sum()
 
+    methods = q.film_link_methods().set_index("method")
+    by_method = full_warehouse.query(
+        "SELECT method, count(*) AS n FROM film_links WHERE as_of = ? GROUP BY method", [DAY]
+    ).set_index("method")["n"]
+    movies = full_warehouse.query("SELECT count(*) AS n FROM movies WHERE as_of = ?", [DAY])["n"][0]
+    # The embedded source has no links.csv: every link is a title-and-year match.
+    assert set(by_method.index) == {"title_year"}
+    assert methods.loc["title_year", "movies"] == by_method["title_year"]
+    assert methods.loc["not linked", "movies"] == movies - by_method.sum()
+    assert methods["share"].sum() == pytest.approx(1.0)
+
 
 def test_filters_round_trip_through_the_url():
     search = flt.to_search(MANY)
@@ -327,3 +338,21 @@ def test_popularity_points_stand_for_every_rated_movie(live):
         (rated["rating_count"] == most["rating_count"]) & np.isclose(half_up, most["rating_mean"])
     ]["title"].sort_values()
     assert most["titles"].split("<br>") == titles.head(3).tolist()
+
+
+def test_no_evaluation_yet_is_said_not_drawn(published, tmp_path, monkeypatch):  # noqa: F811
+    """A daily run on a new warehouse publishes the weekly tables empty."""
+    import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
+    from dash_app.pages import recommendations
+
+    directory = tmp_path / "snapshots"
+    directory.mkdir()
+    path = directory / "dashboard_20161016_20000101T000000000000Z.duckdb"
+    shutil.copy(published.path, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("DELETE FROM model_metrics")
+    snapshot.publish(directory, path, DAY)
+    monkeypatch.setenv("MOVIE_SNAPSHOT_DIR", str(directory))
+    figure, rows = recommendations.update_metrics("rmse", "per_user_chronological", path.name)
+    assert rows == []
+    assert "weekly model_evaluation job has not run" in figure.layout.annotations[0].text

@@ -1,12 +1,14 @@
 """The recommender on the real ratings: stored factors, tuning, top-10 lists, the movie graph."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from surprise import BaselineOnly
 
 from movie_assets.model import evaluation, graph, ranking, rating_models, svd, tuning
-from movie_assets.model.assets import ranking_evaluation, recommend, similar
+from movie_assets.model.assets import missing_lists, ranking_evaluation, recommend, similar
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +253,51 @@ def test_co_rating_weights_count_users_who_rated_both_highly():
     central = graph.centrality(graph.build_graph(edges))
     assert central.loc[10, "strength"] == 3 and central.loc[30, "degree"] == 2
     assert central["pagerank"].sum() == pytest.approx(1.0)
+
+
+def _tiny(users: int, per_user: int) -> pd.DataFrame:
+    rows = [(u, m, float(1 + (u + m) % 5)) for u in range(users) for m in range(per_user)]
+    frame = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating"])
+    return frame.assign(rated_at=pd.Timestamp("2015-03-01") + pd.to_timedelta(frame.index, "s"))
+
+
+def test_searches_on_a_first_tiny_day_finish_or_say_why():
+    grid = {"n_factors": [5], "n_epochs": [5], "lr_all": [0.005], "reg_all": [0.1]}
+    # Two users with two ratings each: the inner hold-out leaves no item to train the ranking on.
+    ratings = _tiny(2, 2)
+    best, _ = tuning.search_svd(ratings, grid, n_iter=1, cv=3)
+    params, rows = tuning.search_ranking(ratings, best, tuning.RANKING_GRID)
+    assert rows["chosen"].sum() == 1
+    assert params == json.loads(rows.loc[rows["chosen"], "params"].iloc[0])
+    assert rows["rank"].tolist() == [1] * len(rows)  # every NDCG undefined: all tie
+    with pytest.raises(ValueError, match="a 3-fold search needs more than 3 ratings; .* has 3"):
+        tuning.search_svd(_tiny(1, 3), grid, n_iter=1, cv=3)
+
+
+def test_users_who_rated_the_whole_ranked_catalogue_get_the_most_rated_unseen_movies():
+    # Movies 1..12 are rated by all four users: the ranked catalogue (>= 3 ratings each).
+    # User 4 also rated 101..112 and user 1 rated 113, once each: outside it.
+    rows = [(u, m, float(1 + (u * m) % 5)) for u in range(1, 5) for m in range(1, 13)]
+    rows += [(4, m, 3.0) for m in range(101, 113)] + [(1, 113, 4.0)]
+    ratings = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating"]).assign(
+        rated_at=pd.Timestamp("2016-10-16")
+    )
+    factors = svd.Factors.from_algo(svd.fit_svd(ratings, n_factors=4, n_epochs=5))
+    top = recommend(ratings, factors, {"ease_lambda": 100.0, "svd_weight": 0.1})
+    assert top.merge(ratings, on=["user_id", "movie_id"]).empty
+    assert set(top["source"]) == {"popular_fill"}  # nobody has an unseen ranked movie
+    lists = top.sort_values("rank").groupby("user_id")["movie_id"].agg(list).to_dict()
+    # Every unseen movie was rated once: the order is by id, ten at most.
+    assert lists == {
+        1: list(range(101, 111)),
+        2: list(range(101, 111)),
+        3: list(range(101, 111)),
+        4: [113],
+    }
+    assert missing_lists(top, ratings).empty
+    # A user who rated every movie anyone rated cannot be given a list, and is not "missing".
+    everything = pd.concat(
+        [ratings, pd.DataFrame({"user_id": 5, "movie_id": ratings["movie_id"].unique()})]
+    ).assign(rating=3.0, rated_at=pd.Timestamp("2016-10-16"))
+    assert missing_lists(top, everything)["user_id"].tolist() == []
+    assert missing_lists(top[top["user_id"] != 4], ratings)["user_id"].tolist() == [4]

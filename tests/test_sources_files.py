@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
+from movie_assets.sources.composite import parse_spec
 from movie_assets.sources.files import SourceFileError
 from movie_assets.sources.fred import FredCpi
 from movie_assets.sources.kaggle import KaggleMetadata
 from movie_assets.sources.movielens_files import MovieLensFiles
 from movie_assets.sources.netflix import NetflixPrize
+from movie_assets.sources.registry import PROVIDES
 from movie_assets.sources.watch_logs import WatchLogs, pseudonym
 from tests import fixtures_sources as fx
 from tests.fixtures_sources import http_files  # noqa: F401 (a fixture)
@@ -361,3 +363,34 @@ def test_watch_logs_need_a_key_and_the_columns(tmp_path, monkeypatch):
     (folder / "a.csv").write_text("user_id,movie_id,timestamp,session_id\nu,1,1425168000,s\n")
     with pytest.raises(SourceFileError, match=r"a.csv line 1: missing column\(s\) \['rating'\]"):
         WatchLogs(str(folder)).ratings(FIRST, LAST)
+
+
+def test_links_and_tags_follow_the_catalogue_source():
+    parts = parse_spec("movielens,films=tmdb,cpi=fred", PROVIDES)
+    assert parts == {
+        "movies": "movielens",
+        "ratings": "movielens",
+        "films": "tmdb",
+        "cpi": "fred",
+        "links": "movielens",
+        "tags": "movielens",
+    }
+    netflix = parse_spec("netflix,films=kaggle", PROVIDES)
+    assert (netflix["links"], netflix["tags"]) == ("embedded", "embedded")  # none: empty
+    with pytest.raises(ValueError, match="links must come from the movies source"):
+        parse_spec("netflix,links=movielens", PROVIDES)
+
+
+def test_movielens_tags_and_layouts_without_links_or_tags(tmp_path):
+    s = fx.sample()
+    ts = s.ratings[0][3]
+    extra = ['3,2,"slow, but good",' + str(ts), f"4,2,ok,{ts}x"]
+    reader = MovieLensFiles(str(fx.movielens_csv_zip(tmp_path / "ml.zip", s, extra_tags=extra)))
+    got = reader.tags()
+    assert got.rows.values.tolist() == [[1, 1, "funny", ts], [3, 2, "slow, but good", ts]]
+    assert got.rejects["reason"].tolist() == [
+        "ml.zip:tags.csv line 4: user id, movie id or timestamp not an integer"
+    ]
+    old = MovieLensFiles(str(fx.movielens_1m_zip(tmp_path / "ml-1m.zip", s)))
+    assert old.links().rows.empty and old.tags().rows.empty
+    assert list(old.links().rows.columns) == ["movie_id", "imdb_id", "tmdb_id"]

@@ -48,20 +48,22 @@ def test_graph_from_movielens_kaggle_and_fred(tmp_path):
     s = fx.sample()
     ts = s.ratings[0][3]
     extra = [f"1,2,abc,{ts}", f"2,3,7.5,{ts}"]  # one unparseable, one out of range
-    zip_path = fx.movielens_csv_zip(tmp_path / "ml-latest-small.zip", s, extra_ratings=extra)
-    meta = tmp_path / "movies_metadata.csv"
-    meta.write_text(
-        "\n".join(
-            [
-                fx.KAGGLE_HEADER,
-                fx.kaggle_row(1, "Film Number 1, The", "1991-05-01", 1000, 5000),
-                fx.kaggle_row(2, "Film Number 2, The", "1992-05-01", 0, 0),
-                fx.kaggle_row(2, "Film Number 2, The", "1992-05-01", 0, 0),
-                '"False","",0,"[]","",1997-08-20,tt1,en,x,"cut',
-            ]
-        )
-        + "\n"
+    tags = [f"1,1,Funny,{ts + 5}", f"2,999,scary,{ts}", f"x,1,bad,{ts}"]
+    zip_path = fx.movielens_csv_zip(
+        tmp_path / "ml-latest-small.zip", s, extra_ratings=extra, extra_tags=tags
     )
+    # links.csv (fixture): movie m has IMDb tt{114700 + m} and TMDB m + 800 (none if m % 5 == 0).
+    meta = tmp_path / "movies_metadata.csv"
+    kaggle = [
+        fx.KAGGLE_HEADER,
+        fx.kaggle_row(801, "Retitled One", "1980-05-01", 1000, 5000),  # movie 1 by TMDB id
+        fx.kaggle_row(2, "Film Number 2, The", "1992-05-01", 0, 0),  # movie 2 by title, year
+        fx.kaggle_row(2, "Film Number 2, The", "1992-05-01", 0, 0),
+        fx.kaggle_row(3, "Unrelated", "1970-05-01"),  # TMDB id 3 is not MovieLens id 3
+        fx.kaggle_row(9999, "Quatre", "1900-05-01", imdb_id="tt0114704"),  # movie 4 by IMDb
+        '"False","",0,"[]","",1997-08-20,tt1,en,x,"cut',
+    ]
+    meta.write_text("\n".join(kaggle) + "\n")
     rows = fx.cpi_rows()
     rows[-1] = (rows[-1][0], ".")  # FRED's '.' for a month not yet published
     cpi = fx.fred_csv(tmp_path / "CPIAUCNS.csv", rows)
@@ -86,16 +88,36 @@ def test_graph_from_movielens_kaggle_and_fred(tmp_path):
         )
         assert scalar(con, "SELECT count(*) FROM movies") == len(s.movies)
         assert scalar(con, "SELECT title FROM movies WHERE movie_id = 1") == "The Film Number 1"
-        assert scalar(con, "SELECT count(*) FROM raw_films WHERE source = 'kaggle'") == 3
-        assert scalar(con, "SELECT count(*) FROM films") == 2
+        assert scalar(con, "SELECT count(*) FROM raw_films WHERE source = 'kaggle'") == 5
+        assert scalar(con, "SELECT count(*) FROM films") == 4
         assert scalar(con, "SELECT budget_usd FROM films WHERE film_id = 2") is None  # 0: unknown
         film_rejects = con.execute(
             "SELECT asset, reason FROM rejects WHERE asset IN ('raw_films', 'films') ORDER BY 1"
         ).fetchall()
         assert [a for a, _ in film_rejects] == ["films", "raw_films"]
         assert film_rejects[0][1] == "duplicate film_id"
-        assert "movies_metadata.csv line 5" in film_rejects[1][1]
-        assert scalar(con, "SELECT count(*) FROM film_links") == 2  # title and year match
+        assert f"movies_metadata.csv line {len(kaggle)}" in film_rejects[1][1]
+        links = con.execute(
+            "SELECT movie_id, film_id, method FROM film_links ORDER BY movie_id"
+        ).fetchall()
+        assert links == [(1, 801, "tmdb_id"), (2, 2, "title_year"), (4, 9999, "imdb_id")]
+        assert scalar(con, "SELECT count(*) FROM raw_links") == len(s.movies)
+        assert scalar(con, "SELECT count(*) FROM raw_tags") == 3  # 'x' is not a user id
+        tag_rejects = con.execute(
+            "SELECT asset, reason FROM rejects WHERE asset IN ('raw_tags', 'tags') ORDER BY reason"
+        ).fetchall()
+        assert tag_rejects == [
+            (
+                "raw_tags",
+                "ml-latest-small.zip:tags.csv line 5: user id, movie id or timestamp "
+                "not an integer",
+            ),
+            ("tags", "movie not in movies"),
+            ("tags", "same tag by the same user on the same movie earlier"),
+        ]
+        assert con.execute("SELECT user_id, movie_id, tag FROM tags").fetchall() == [
+            (1, 1, "funny")
+        ]
         assert scalar(con, "SELECT count(*) FROM cpi_monthly") == len(rows) - 1
         assert scalar(con, "SELECT reason FROM rejects WHERE asset = 'cpi_monthly'") == (
             "CPI value missing"
@@ -196,7 +218,10 @@ def test_watch_log_sensor_runs_each_new_file_once(tmp_path, monkeypatch):
             repository_def=defs.get_repository_def(),
         )
     )
-    assert follow.partition_key == "2015-03-02" and follow.job_name == "movie_graph"
+    assert follow.partition_key == "2015-03-02" and watch_logs_snapshots.job_name == "movie_graph"
+    selected = {k.to_user_string() for k in follow.asset_selection}
+    assert "raw_ratings" not in selected and {"ratings", "dashboard_snapshot"} <= selected
+    assert not selected & {"svd_tuning", "model_metrics"}  # the weekly evaluation stays weekly
     assert follow.tags[WATCH_TAG] == "2015-03-01.csv"
 
     later = fx.watch_log(logs / "2015-03-03.csv", [("cy", 5, str(day1 + 2 * 86400), "5", "s")])

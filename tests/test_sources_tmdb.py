@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from movie_assets.sources.tmdb import TmdbClient, TmdbError, TmdbSource
+from movie_assets.sources.tmdb import DETAIL_FIELDS, TmdbClient, TmdbError, TmdbSource
 from tests import fixtures_tmdb as ft
 
 DAY1, DAY2, DAY3 = date(2015, 3, 1), date(2015, 3, 2), date(2015, 3, 3)
@@ -125,6 +125,66 @@ def test_retry_budget_is_respected():
         assert len(server.times(movie)) == 1
 
 
+def test_a_trickling_body_is_abandoned_at_the_deadline_and_retried():
+    films = ft.catalogue({DAY1: 1})
+    film = films[DAY1][0]
+    movie = f"/3/movie/{film['id']}"
+    with ft.FakeTmdb(films) as server:
+        # Without a deadline the trickle is waited out: each read takes 0.05 s, well inside
+        # the 0.4 s read timeout, so requests never times out.
+        server.fail(movie, ("trickle", 1.5))
+        started = time.monotonic()
+        assert fast_client(server).details(film["id"])["title"] == film["title"]
+        assert time.monotonic() - started >= 1.5
+        assert len(server.times(movie)) == 1
+
+        server.fail(movie, ("trickle", 3.0))
+        client = fast_client(server, request_seconds=0.5)
+        started = time.monotonic()
+        details = client.details(film["id"])
+        elapsed = time.monotonic() - started
+        first, second = server.times(movie)[1:]
+    assert details == {k: film[k] for k in DETAIL_FIELDS}  # the retry's normal response
+    assert client.attempts == 2
+    assert 0.45 <= second - first < 0.8  # abandoned at 0.5 s, then a backoff of at most 0.05 s
+    assert elapsed < 1.0  # nowhere near the 3 s the trickle would have taken
+
+
+def use_credential(mode: str, monkeypatch) -> str:
+    """The secret the test must never see: the v3 key, or a bearer token in its place."""
+    if mode == "bearer":
+        monkeypatch.delenv("TMDB_API_KEY")
+        monkeypatch.setenv("TMDB_BEARER_TOKEN", ft.TOKEN)
+        return ft.TOKEN
+    return ft.API_KEY
+
+
+@pytest.mark.parametrize("mode", ["api_key", "bearer"])
+def test_an_always_trickling_server_is_bounded_by_the_retry_budget(mode, monkeypatch, caplog):
+    secret = use_credential(mode, monkeypatch)
+    caplog.set_level(logging.DEBUG)
+    films = ft.catalogue({DAY1: 1})
+    movie = f"/3/movie/{films[DAY1][0]['id']}"
+    with ft.FakeTmdb(films) as server:
+        server.always[movie] = ("trickle", 3.0)
+        client = fast_client(server, retry_seconds=1.5, request_seconds=0.5, max_attempts=100)
+        started = time.monotonic()
+        with pytest.raises(TmdbError) as err:
+            client.get(movie.removeprefix("/3"))
+        elapsed = time.monotonic() - started
+        attempts = len(server.times(movie))
+    assert str(err.value) == (
+        f"GET {movie.removeprefix('/3')}: timed out (no complete response in 0.5 s) "
+        f"(gave up after {attempts} attempts)"
+    )
+    assert 2 <= attempts <= 3  # 0.5 s each within the 1.5 s budget
+    assert 0.5 * attempts <= elapsed < 1.5 + 0.5 + 0.3  # budget, one deadline, slack
+    texts = [str(err.value), repr(err.value), "".join(traceback.format_exception(err.value))]
+    assert "GET /3/movie/" in caplog.text  # urllib3's request lines were logged, redacted
+    for text in [*texts, caplog.text]:
+        assert secret not in text
+
+
 def test_a_json_error_body_is_a_clear_error():
     films = ft.catalogue({DAY1: 1})
     with ft.FakeTmdb(films) as server:
@@ -137,10 +197,7 @@ def test_a_json_error_body_is_a_clear_error():
 
 @pytest.mark.parametrize("mode", ["api_key", "bearer"])
 def test_credential_never_in_logs_errors_or_data(mode, monkeypatch, caplog, capsys):
-    secret = ft.API_KEY if mode == "api_key" else ft.TOKEN
-    if mode == "bearer":
-        monkeypatch.delenv("TMDB_API_KEY")
-        monkeypatch.setenv("TMDB_BEARER_TOKEN", ft.TOKEN)
+    secret = use_credential(mode, monkeypatch)
     caplog.set_level(logging.DEBUG)
     films = ft.catalogue({DAY1: 3})
     texts = []

@@ -85,6 +85,28 @@ def test_clean_cpi_rejects_missing_values_and_builds_months():
     assert t.months_missing(cpi["month"]) == [pd.Timestamp("2020-02-01")]
 
 
+NO_IDS = pd.DataFrame(
+    {
+        "movie_id": pd.Series(dtype="Int64"),
+        "imdb_id": pd.Series(dtype="string"),
+        "tmdb_id": pd.Series(dtype="Int64"),
+    }
+)
+
+
+def _films(film_id, title, year, imdb=None, tmdb=None) -> pd.DataFrame:
+    n = len(film_id)
+    return pd.DataFrame(
+        {
+            "film_id": film_id,
+            "title": title,
+            "year": year,
+            "imdb_id": pd.Series(imdb or [None] * n, dtype="string"),
+            "tmdb_id": pd.Series(tmdb or [None] * n, dtype="Int64"),
+        }
+    )
+
+
 def test_link_films_keeps_only_one_to_one_matches():
     movies = pd.DataFrame(
         {
@@ -94,15 +116,73 @@ def test_link_films_keeps_only_one_to_one_matches():
             "year": [1999, 1995, 2001],
         }
     )
-    films = pd.DataFrame(
+    films = _films(
+        [10, 11, 12, 13], ["Matrix, The", "Heat", "Twin", "Twin"], [1999, 1996, 2001, 2001]
+    )
+    links = t.link_films(movies, films, NO_IDS)
+    assert links[["movie_id", "film_id", "method"]].values.tolist() == [[1, 10, "title_year"]]
+    assert links["match_key"].tolist() == ["the matrix|1999"]
+
+
+def test_link_films_goes_through_links_ids_never_movielens_id_to_tmdb_id():
+    movies = pd.DataFrame(
         {
-            "film_id": [10, 11, 12, 13],
-            "title": ["Matrix, The", "Heat", "Twin", "Twin"],
-            "year": [1999, 1996, 2001, 2001],
+            "as_of": pd.Timestamp(DAY),
+            "movie_id": [1, 2, 3, 4],
+            "title": ["Toy Story", "Jumanji", "Heat", "Sabrina"],
+            "year": [1995, 1995, 1995, 1995],
         }
     )
-    links = t.link_films(movies, films)
-    assert links[["movie_id", "film_id"]].values.tolist() == [[1, 10]]
+    links = pd.DataFrame(
+        {
+            "movie_id": pd.Series([1, 2, 3], dtype="Int64"),
+            "imdb_id": pd.Series(["tt0114709", "tt0113497", "tt0113277"], dtype="string"),
+            "tmdb_id": pd.Series([862, None, 949], dtype="Int64"),
+        }
+    )
+    # Film 100 has TMDB id 2, the MovieLens id of Jumanji: it must not link to Jumanji.
+    # Heat's TMDB id is missing from the films, its IMDb id is there (film 103).
+    # Sabrina has no links row: title and year decide, and a film already linked is not reused.
+    films = _films(
+        [100, 101, 102, 103, 104],
+        ["Some Other Film", "Toy Story (re-titled)", "Jumanji", "Heat", "Sabrina"],
+        [1980, 1995, 1995, 1995, 1995],
+        imdb=["tt0000001", None, "tt0113497", "tt0113277", None],
+        tmdb=[2, 862, None, None, None],
+    )
+    got = t.link_films(movies, films, links)
+    assert got[["movie_id", "film_id", "method"]].values.tolist() == [
+        [1, 101, "tmdb_id"],
+        [2, 102, "imdb_id"],
+        [3, 103, "imdb_id"],
+        [4, 104, "title_year"],
+    ]
+    assert got["match_key"].tolist() == ["tmdb:862", "tt0113497", "tt0113277", "sabrina|1995"]
+
+
+def test_clean_tags_quarantines_empty_unknown_and_repeated_tags():
+    raw = pd.DataFrame(
+        {
+            "as_of": pd.Timestamp(DAY),
+            "user_id": [1, 1, 1, 2, 2],
+            "movie_id": [10, 10, 99, 10, 10],
+            "tag": ["Dark  Comedy", "dark comedy", "funny", " ", "twist"],
+            "timestamp": [200, 100, 100, 100, 100],
+            "source": "movielens",
+        }
+    )
+    tags, rejects = t.clean_tags(raw, pd.Series([10]), DAY)
+    # The earlier of the two spellings stays: the one at t=100 written "dark comedy".
+    assert tags[["user_id", "movie_id", "tag", "tag_key"]].values.tolist() == [
+        [1, 10, "dark comedy", "dark comedy"],
+        [2, 10, "twist", "twist"],
+    ]
+    assert sorted(rejects["reason"]) == [
+        "movie not in movies",
+        "same tag by the same user on the same movie earlier",
+        "tag empty",
+    ]
+    assert len(tags) + len(rejects) == len(raw)
 
 
 def test_bayesian_score_by_hand():

@@ -49,6 +49,15 @@ RECONCILIATION = [
     c.column("passed", "raw = clean + rejected"),
     c.column("consistent", "Check agrees with table"),
 ]
+LINKS = [
+    c.column("method", "Linked by"),
+    c.number("movies", "Movies"),
+    c.number(
+        "share",
+        "Share of catalogue",
+        valueFormatter={"function": "params.value == null ? '' : d3.format('.1%')(params.value)"},
+    ),
+]
 REJECTS = [
     c.column("asset", "Asset"),
     c.column("reason", "Reason", minWidth=300),
@@ -87,6 +96,12 @@ def layout(**_query):
                 ],
                 className="row",
             ),
+            c.section(
+                "Movies linked to film metadata",
+                c.grid("links", LINKS, "film_links.csv", height=200),
+                note="MovieLens links.csv gives TMDB and IMDb ids where the source has it; "
+                "the other movies are matched on title and year, one-to-one.",
+            ),
         ]
     )
 
@@ -96,6 +111,7 @@ def layout(**_query):
     Output(c.grid_id("checks"), "rowData"),
     Output(c.grid_id("reconciliation"), "rowData"),
     Output(c.grid_id("rejects"), "rowData"),
+    Output(c.grid_id("links"), "rowData"),
     Input("snapshot-version", "data"),
 )
 def update(_version):
@@ -103,8 +119,9 @@ def update(_version):
         checks = q.check_results()
         recon = q.reconciliation()
         rejects = q.rejects_by_reason()
+        links = q.film_link_methods()
     except NoSnapshot as missing:
-        return html.P(str(missing), className="notice"), [], [], []
+        return html.P(str(missing), className="notice"), [], [], [], []
     base = dagster_url()
     rows = c.records(checks.drop(columns=["metadata", "run_id"]))
     for row in rows:
@@ -130,4 +147,4 @@ def update(_version):
             ("Rejected rows", "rejected", int(rejects["rows"].sum()) if len(rejects) else 0),
         ]
     ]
-    return summary, rows, c.records(recon), c.records(rejects)
+    return summary, rows, c.records(recon), c.records(rejects), c.records(links)

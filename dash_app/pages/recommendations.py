@@ -223,6 +223,9 @@ def update_similar(movie, _version):
 def update_metrics(metric, protocol, _version):
     frame = q.model_metrics()
     latest = frame[frame["as_of"] == frame["as_of"].max()] if len(frame) else frame
+    if frame.empty:
+        note = "No evaluation yet: the weekly model_evaluation job has not run for this data."
+        return c.message_figure(TITLE, note), []
     chosen = frame[(frame["metric"] == metric) & (frame["protocol"] == protocol)]
     if chosen.empty:
         return c.message_figure(TITLE, "No such metric for this protocol."), c.records(latest)

@@ -36,20 +36,37 @@ def _clean_asset(name: str, upstream: str, clean, description: str, extra=()):
         day = snapshot_day(context)
         with duckdb.get_connection() as con:
             raw = read_snapshot(con, upstream, day)
-        frame, rejects = clean(raw, day)
-        return write_partition(
-            context,
-            duckdb,
-            name,
-            frame,
-            day,
-            day,
-            rejects=rejects,
-            raw_rows=len(raw),
-            extra_checks=[evaluate(frame) for _, evaluate in extra],
+        return _write_cleaned(
+            context, duckdb, name, raw, clean(raw, day), day, lambda f: [e(f) for _, e in extra]
         )
 
     return _asset
+
+
+def _write_cleaned(context, duckdb, name: str, raw, cleaned, day, checks_of):
+    """A cleaner's (rows, rejects) as the day's snapshot: raw = clean + rejected is checked."""
+    frame, rejects = cleaned
+    return write_partition(
+        context,
+        duckdb,
+        name,
+        frame,
+        day,
+        day,
+        rejects=rejects,
+        raw_rows=len(raw),
+        extra_checks=checks_of(frame),
+    )
+
+
+def _write_known_movies(context, duckdb, name: str, clean, raw, movie_rows, day):
+    """Clean rows that belong to a catalogue movie: rejects, reconciliation, movie_exists."""
+    known = movie_rows["movie_id"]
+
+    def movie_exists(frame):
+        return [checks.foreign_key("movie_exists", frame, "movie_id", known, "movies")]
+
+    return _write_cleaned(context, duckdb, name, raw, clean(raw, known, day), day, movie_exists)
 
 
 movies = _clean_asset(
@@ -109,19 +126,20 @@ movie_genres = _genre_asset("movie_genres", 1, "Movie-to-genre pairs.")
     partitions_def=daily_partitions,
     group_name=GROUP,
     kinds={"duckdb"},
-    deps=["movies", "films"],
+    deps=["movies", "films", "raw_links"],
     check_specs=[
         checks.schema_spec("film_links"),
         checks.spec("film_links", "links_resolve", "Every link points at a known movie and film."),
     ],
 )
 def film_links(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """MovieLens movie to Wikidata film, one-to-one on normalized title and year."""
+    """MovieLens movie to film, one-to-one: by links.csv's TMDB or IMDb id, else title and year."""
     day = snapshot_day(context)
     with duckdb.get_connection() as con:
         movie_rows = read_snapshot(con, "movies", day)
         film_rows = read_snapshot(con, "films", day)
-    links = t.link_films(movie_rows, film_rows)
+        id_rows = read_snapshot(con, "raw_links", day)
+    links = t.link_films(movie_rows, film_rows, id_rows)
     orphans = links[
         ~links["movie_id"].isin(movie_rows["movie_id"])
         | ~links["film_id"].isin(film_rows["film_id"])
@@ -135,8 +153,34 @@ def film_links(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.
         day,
         day,
         extra_checks=[checks.failing_rows("links_resolve", orphans)],
-        metadata={"match_rate": round(rate, 4), "movies": len(movie_rows), "films": len(film_rows)},
+        metadata={
+            "match_rate": round(rate, 4),
+            "movies": len(movie_rows),
+            "films": len(film_rows),
+            "movies_with_link_ids": len(id_rows),
+            "linked_by": dg.MetadataValue.json(links["method"].value_counts().to_dict()),
+        },
     )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"duckdb", "pandas"},
+    deps=["raw_tags", "movies"],
+    check_specs=[
+        checks.schema_spec("tags"),
+        checks.spec("tags", "movie_exists", "Every tag's movie exists in movies."),
+        _reconciles("tags"),
+    ],
+)
+def tags(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """Users' tags on catalogue movies, one per user, movie and tag; empty without tags.csv."""
+    day = snapshot_day(context)
+    with duckdb.get_connection() as con:
+        raw = read_snapshot(con, "raw_tags", day)
+        movie_rows = read_snapshot(con, "movies", day)
+    return _write_known_movies(context, duckdb, "tags", t.clean_tags, raw, movie_rows, day)
 
 
 @dg.asset(
@@ -160,17 +204,4 @@ def ratings(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Mat
     with duckdb.get_connection() as con:
         raw = read_events(con, "raw_ratings", daily_partitions.start.date(), day)
         movie_rows = read_snapshot(con, "movies", day)
-    clean, rejects = t.clean_ratings(raw, movie_rows["movie_id"], day)
-    return write_partition(
-        context,
-        duckdb,
-        "ratings",
-        clean,
-        day,
-        day,
-        rejects=rejects,
-        raw_rows=len(raw),
-        extra_checks=[
-            checks.foreign_key("movie_exists", clean, "movie_id", movie_rows["movie_id"], "movies")
-        ],
-    )
+    return _write_known_movies(context, duckdb, "ratings", t.clean_ratings, raw, movie_rows, day)

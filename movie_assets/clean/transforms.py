@@ -106,6 +106,7 @@ def clean_films(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFr
             "as_of": pd.Timestamp(as_of),
             "film_id": good["film_id"],
             "imdb_id": good["imdb_id"],
+            "tmdb_id": good["tmdb_id"],
             "title": good["title"].str.strip(),
             "year": pd.to_numeric(good["year"], errors="coerce").astype("Int64"),
             "release_date": released[good.index],
@@ -130,34 +131,78 @@ def clean_films(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFr
     return films.reset_index(drop=True), rejects
 
 
-def link_films(movies: pd.DataFrame, films: pd.DataFrame) -> pd.DataFrame:
-    """MovieLens movie to Wikidata film on normalized title and release year.
+def _one_to_one(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Pairs whose key is held by exactly one movie and one film; shared keys are ambiguous."""
+    left = left.dropna(subset=on).drop_duplicates(on, keep=False)
+    right = right.dropna(subset=on).drop_duplicates(on, keep=False)
+    return left.merge(right, on=on, how="inner")
 
-    Only one-to-one matches are kept: a key shared by two films (or two movies)
-    is ambiguous, and a wrong link would put another film's box office on a movie.
+
+def link_films(movies: pd.DataFrame, films: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """MovieLens movie to film: through links.csv ids first, then on title and release year.
+
+    ``links`` (raw_links) carries each MovieLens id's TMDB and IMDb ids; a MovieLens id
+    is never compared with a TMDB id. Each step only sees the movies and films no
+    earlier step linked, and keeps one-to-one matches only: a key shared by two films
+    (or two movies) is ambiguous, and a wrong link would put another film's box office
+    on a movie.
     """
     as_of = movies["as_of"].iloc[0] if len(movies) else pd.NaT
-    left = pd.DataFrame(
-        {
-            "movie_id": movies["movie_id"],
-            "key": movies["title"].map(match_key),
-            "year": movies["year"],
-        }
+    ids = links[links["movie_id"].isin(movies["movie_id"])]
+    ids = ids.drop_duplicates("movie_id", keep=False)  # one movie, two link rows: ambiguous
+    steps = [
+        ("tmdb_id", ids[["movie_id", "tmdb_id"]], films[["film_id", "tmdb_id"]]),
+        ("imdb_id", ids[["movie_id", "imdb_id"]], films[["film_id", "imdb_id"]]),
+        (
+            "title_year",
+            pd.DataFrame(
+                {
+                    "movie_id": movies["movie_id"],
+                    "title": movies["title"].map(match_key),
+                    "year": movies["year"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "film_id": films["film_id"],
+                    "title": films["title"].map(match_key),
+                    "year": films["year"],
+                }
+            ),
+        ),
+    ]
+    found = []
+    for method, left, right in steps:
+        on = [c for c in left.columns if c != "movie_id"]
+        linked_movies = {m for f in found for m in f["movie_id"]}
+        linked_films = {m for f in found for m in f["film_id"]}
+        pairs = _one_to_one(
+            left[~left["movie_id"].isin(linked_movies)],
+            right[~right["film_id"].isin(linked_films)],
+            on,
+        )
+        keys = pairs[on].astype("string")
+        if method == "tmdb_id":
+            key = "tmdb:" + keys["tmdb_id"]
+        elif method == "imdb_id":
+            key = keys["imdb_id"]
+        else:
+            key = keys["title"] + "|" + pairs["year"].astype("Int64").astype("string")
+        found.append(
+            pd.DataFrame(
+                {
+                    "movie_id": pairs["movie_id"],
+                    "film_id": pairs["film_id"],
+                    "method": method,
+                    "match_key": key,
+                }
+            )
+        )
+    return (
+        pd.concat(found, ignore_index=True)
+        .assign(as_of=as_of)
+        .sort_values("movie_id", ignore_index=True)
     )
-    right = pd.DataFrame(
-        {"film_id": films["film_id"], "key": films["title"].map(match_key), "year": films["year"]}
-    )
-    left = left[left["year"].notna()].drop_duplicates(["key", "year"], keep=False)
-    right = right[right["year"].notna()].drop_duplicates(["key", "year"], keep=False)
-    links = left.merge(right, on=["key", "year"], how="inner")
-    return pd.DataFrame(
-        {
-            "as_of": as_of,
-            "movie_id": links["movie_id"],
-            "film_id": links["film_id"],
-            "match_key": links["key"] + "|" + links["year"].astype("Int64").astype(str),
-        }
-    ).sort_values("movie_id", ignore_index=True)
 
 
 def clean_ratings(
@@ -195,6 +240,41 @@ def clean_ratings(
         }
     )
     return ratings.reset_index(drop=True), rejects
+
+
+def clean_tags(
+    raw: pd.DataFrame, movie_ids: pd.Series, as_of: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tags on known movies, once per user, movie and tag (case and spacing ignored)."""
+    tag = raw["tag"].astype("string").str.strip()
+    key = tag.str.lower().str.split().str.join(" ")
+    order = raw.sort_values("timestamp", kind="stable").index
+    repeated = pd.Series(False, index=raw.index)
+    repeated[order] = (
+        raw.loc[order].assign(key=key[order]).duplicated(["user_id", "movie_id", "key"]).to_numpy()
+    )
+    reason = _first_reason(
+        [
+            (tag.isna() | (tag == ""), "tag empty"),
+            (~raw["movie_id"].isin(movie_ids), "movie not in movies"),
+            (repeated, "same tag by the same user on the same movie earlier"),
+        ],
+        raw.index,
+    )
+    good, rejects = _split(
+        raw, reason.notna(), reason, raw["source"].iloc[0] if len(raw) else "", as_of
+    )
+    tags = pd.DataFrame(
+        {
+            "as_of": pd.Timestamp(as_of),
+            "user_id": good["user_id"],
+            "movie_id": good["movie_id"],
+            "tag": tag[good.index],
+            "tag_key": key[good.index],
+            "tagged_at": pd.to_datetime(good["timestamp"], unit="s"),
+        }
+    )
+    return tags.reset_index(drop=True), rejects
 
 
 def clean_cpi(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -78,9 +78,33 @@ def _read(duckdb: DuckDBResource, day, *names: str) -> list[pd.DataFrame]:
         return [read_snapshot(con, name, day) for name in names]
 
 
-def _tuning(duckdb: DuckDBResource, day) -> pd.DataFrame:
+# Used until a weekly tuning exists within TUNING_MAX_AGE_DAYS of the day (a first run, or a
+# watch-log file for an old day): Surprise's SVD defaults and the middle of the ranking grid.
+UNTUNED = {SVD_SEARCH: {}, RANKING_SEARCH: {"ease_lambda": 100.0, "svd_weight": 0.1}}
+TUNING_FRESH_DESCRIPTION = (
+    f"A weekly svd_tuning at most {TUNING_MAX_AGE_DAYS} days old chose the parameters "
+    "(else the untuned defaults were used: a warning)."
+)
+
+
+def _tuned(duckdb: DuckDBResource, day, search: str):
+    """The chosen params of the newest recent tuning, or the defaults; with a freshness check."""
     with duckdb.get_connection() as con:
-        return read_latest_snapshot(con, "svd_tuning", day, TUNING_MAX_AGE_DAYS)
+        try:
+            table = read_latest_snapshot(con, "svd_tuning", day, TUNING_MAX_AGE_DAYS)
+        except LookupError as missing:
+            check = dg.AssetCheckResult(
+                check_name="tuning_fresh",
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"reason": str(missing), "params": UNTUNED[search]},
+            )
+            return UNTUNED[search], None, check
+    tuned_as_of = str(table["as_of"].iloc[0].date())
+    check = dg.AssetCheckResult(
+        check_name="tuning_fresh", passed=True, metadata={"tuned_as_of": tuned_as_of}
+    )
+    return tuning.chosen(table, search), tuned_as_of, check
 
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -135,7 +159,10 @@ def svd_tuning(
     group_name=GROUP,
     kinds={"duckdb", "surprise"},
     deps=["ratings", WEEKLY_TUNING],
-    check_specs=[checks.schema_spec("recommender")],
+    check_specs=[
+        checks.schema_spec("recommender"),
+        checks.spec("recommender", "tuning_fresh", TUNING_FRESH_DESCRIPTION, blocking=False),
+    ],
 )
 def recommender(
     context: dg.AssetExecutionContext, config: ModelConfig, duckdb: DuckDBResource
@@ -143,8 +170,7 @@ def recommender(
     """Biased SVD with the tuned parameters on every rating up to the as-of day, as tables."""
     day = snapshot_day(context)
     (ratings,) = _read(duckdb, day, "ratings")
-    search = _tuning(duckdb, day)
-    params = tuning.chosen(search, SVD_SEARCH)
+    params, tuned_as_of, fresh = _tuned(duckdb, day, SVD_SEARCH)
     algo = svd.fit_svd(ratings, seed=config.seed, **params)
     return write_partition(
         context,
@@ -156,10 +182,11 @@ def recommender(
         metadata={
             "model": "svd",
             "params": params,
-            "tuned_as_of": str(search["as_of"].iloc[0].date()),
+            "tuned_as_of": tuned_as_of or "untuned: no svd_tuning in the last week",
             "seed": config.seed,
             "trained_on": len(ratings),
         },
+        extra_checks=[fresh],
     )
 
 
@@ -255,7 +282,52 @@ def recommend(ratings: pd.DataFrame, factors: svd.Factors, ranking_params: dict)
     top["predicted_rating"] = predicted[rows, np.searchsorted(data.item_ids, top["movie_id"])]
     is_warm = pd.Series(warm, index=data.user_ids)[top["user_id"]].to_numpy()
     top["source"] = np.where(is_warm, "personalized", "popular_cold_start")
-    return top
+    return _fill_short_lists(top, ratings, factors)
+
+
+def missing_lists(top: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
+    """Users without a list who have an unseen movie to be given (someone else rated it)."""
+    catalogue = ratings["movie_id"].nunique()
+    rated = ratings.groupby("user_id")["movie_id"].nunique()
+    could = rated[rated < catalogue].index
+    return pd.DataFrame({"user_id": np.setdiff1d(could, top["user_id"])})
+
+
+def _fill_short_lists(
+    top: pd.DataFrame, ratings: pd.DataFrame, factors: svd.Factors, n: int = 10
+) -> pd.DataFrame:
+    """Complete lists shorter than n with the most-rated movies the user has not rated.
+
+    Only on tiny data (an early day): a user who rated nearly every movie of the ranked
+    catalogue has fewer than n unseen ones there, but unseen movies outside it remain.
+    """
+    have = top.groupby("user_id").size().reindex(ratings["user_id"].unique(), fill_value=0)
+    short = have[have < n]
+    if short.empty:
+        return top
+    counts = ratings.groupby("movie_id").size()
+    by_popularity = sorted(counts.index, key=lambda m: (-counts[m], m))
+    seen = ratings.groupby("user_id")["movie_id"].agg(set)
+    listed = top.groupby("user_id")["movie_id"].agg(set)
+    rows = []
+    for user, count in short.items():
+        taken = seen[user] | listed.get(user, set())
+        extra = [m for m in by_popularity if m not in taken][: n - count]
+        rows += [
+            {
+                "user_id": user,
+                "rank": count + i + 1,
+                "movie_id": movie,
+                "score": float(counts[movie]),
+                "predicted_rating": factors.predict(user, movie),
+                "source": "popular_fill",
+            }
+            for i, movie in enumerate(extra)
+        ]
+    filled = pd.DataFrame(rows, columns=top.columns).astype(top.dtypes.to_dict())
+    return pd.concat([top, filled], ignore_index=True).sort_values(
+        ["user_id", "rank"], ignore_index=True
+    )
 
 
 @dg.asset(
@@ -268,7 +340,12 @@ def recommend(ratings: pd.DataFrame, factors: svd.Factors, ranking_params: dict)
         checks.spec(
             "recommendations", "unseen_only", "No user is recommended a movie they already rated."
         ),
-        checks.spec("recommendations", "every_user", "Every user with a rating has a list."),
+        checks.spec(
+            "recommendations",
+            "every_user",
+            "Every user with a rating has a list (but one who rated every rated movie).",
+        ),
+        checks.spec("recommendations", "tuning_fresh", TUNING_FRESH_DESCRIPTION, blocking=False),
     ],
 )
 def recommendations(
@@ -277,12 +354,11 @@ def recommendations(
     """Top 10 unseen movies for every user, from the stored factors and the ratings."""
     day = snapshot_day(context)
     table, ratings = _read(duckdb, day, "recommender", "ratings")
-    search = _tuning(duckdb, day)
-    ranking_params = tuning.chosen(search, RANKING_SEARCH)
+    ranking_params, _, fresh = _tuned(duckdb, day, RANKING_SEARCH)
     top = recommend(ratings, svd.Factors.from_table(table), ranking_params)
     top = top.assign(as_of=pd.Timestamp(day))
     seen = top.merge(ratings[["user_id", "movie_id"]], on=["user_id", "movie_id"])
-    missing = pd.DataFrame({"user_id": np.setdiff1d(ratings["user_id"], top["user_id"])})
+    missing = missing_lists(top, ratings)
     return write_partition(
         context,
         duckdb,
@@ -293,6 +369,7 @@ def recommendations(
         extra_checks=[
             checks.failing_rows("unseen_only", seen),
             checks.failing_rows("every_user", missing),
+            fresh,
         ],
         metadata={
             "users": int(top["user_id"].nunique()),

@@ -97,7 +97,10 @@ def ranking_metrics(
         f"recall_at_{k}": float((hit_count / n_rel).mean()),
         f"ndcg_at_{k}": float((dcg / ideal).mean()),
         f"map_at_{k}": float((ap_sum / np.minimum(n_rel, k)).mean()),
-        "catalogue_coverage": served["movie_id"].nunique() / catalogue_size,
+        # No training items at all (a tiny first day): coverage is undefined, not an error.
+        "catalogue_coverage": (
+            served["movie_id"].nunique() / catalogue_size if catalogue_size else float("nan")
+        ),
         "mean_popularity": float(
             popularity.reindex(served["movie_id"]).fillna(0).mean() if len(served) else 0.0
         ),

@@ -40,6 +40,10 @@ def search_svd(
     seed: int = 0,
 ) -> tuple[dict, pd.DataFrame]:
     """GridSearchCV or RandomizedSearchCV over SVD on RMSE; returns the best params and all rows."""
+    if len(ratings) <= cv:
+        raise ValueError(
+            f"a {cv}-fold search needs more than {cv} ratings; this snapshot has {len(ratings)}"
+        )
     # Same rows in the same order, and a seeded SVD per candidate: the same search every time.
     rows_in_order = ratings[["user_id", "movie_id", "rating"]].sort_values(["user_id", "movie_id"])
     data = Dataset.load_from_df(rows_in_order, Reader(rating_scale=RATING_SCALE))
@@ -106,7 +110,10 @@ def search_ranking(
             "metric": "ndcg_at_10",
             "mean_score": frame["ndcg_at_10"],
             "std_score": np.nan,
-            "rank": frame["ndcg_at_10"].rank(ascending=False, method="min").astype(int),
+            "rank": frame["ndcg_at_10"]
+            .fillna(-1.0)
+            .rank(ascending=False, method="min")
+            .astype(int),
             "chosen": np.arange(len(frame)) == best_at,
         }
     )

@@ -1,15 +1,17 @@
 """Raw layer: what the source sent, plus where and when it was received."""
 
+from collections import Counter
+
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks
 from movie_assets.partitions import daily_partitions, single_run, snapshot_day, window_days
-from movie_assets.sources.base import Received
+from movie_assets.sources.base import Received, ratings_batches
 from movie_assets.sources.registry import SourceResource
 from movie_assets.warehouse import now, quarantine
-from movie_assets.writing import write_partition
+from movie_assets.writing import write_partition, write_partition_batches
 
 GROUP = "raw"
 
@@ -48,21 +50,26 @@ def _parse_rejects(received: Received, source: str) -> pd.DataFrame:
 def raw_ratings(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, source: SourceResource
 ) -> dg.MaterializeResult:
-    """Ratings as received, partitioned by the UTC day they were made. Range runs are one step."""
+    """Ratings as received, partitioned by the UTC day they were made. Range runs are one step.
+
+    A streaming reader's batches are written as they are read, in the window's one
+    transaction, so memory is bounded by a batch, not by the window (docs/sources.md).
+    """
     first, last = window_days(context)
     reader = source.reader()
-    received = reader.ratings(first, last)
-    rows = received.rows
-    day = pd.to_datetime(rows["timestamp"], unit="s").dt.normalize()
-    frame = _stamp(rows, reader.name, rating_date=day)
-    result = write_partition(
-        context,
-        duckdb,
-        "raw_ratings",
-        frame,
-        first,
-        last,
-        rejects=_parse_rejects(received, reader.name),
+    ingested_at = now()
+    expected: Counter = Counter()
+
+    def batches():
+        for received in ratings_batches(reader, first, last):
+            rows = received.rows
+            day = pd.to_datetime(rows["timestamp"], unit="s").dt.normalize()
+            expected.update(day.value_counts().to_dict())
+            frame = rows.assign(source=reader.name, ingested_at=ingested_at, rating_date=day)
+            yield frame, _parse_rejects(received, reader.name)
+
+    result = write_partition_batches(
+        context, duckdb, "raw_ratings", batches(), first, last, with_rejects=True
     )
     with duckdb.get_connection() as con:
         written = con.execute(
@@ -70,11 +77,12 @@ def raw_ratings(
             "WHERE rating_date BETWEEN ? AND ? GROUP BY 1",
             [first, last],
         ).df()
-    expected = day.dt.date.value_counts()
+    source_days = pd.Series(expected, dtype="int64")
+    source_days.index = pd.DatetimeIndex(source_days.index).date
     stored = written.set_index(pd.to_datetime(written["rating_date"]).dt.date)["n"]
     return dg.MaterializeResult(
         metadata=result.metadata,
-        check_results=[*result.check_results, checks.rows_present(expected, stored)],
+        check_results=[*result.check_results, checks.rows_present(source_days, stored)],
     )
 
 
@@ -113,4 +121,14 @@ raw_films = _snapshot_asset(
 )
 cpi_series = _snapshot_asset(
     "cpi_series", lambda r: r.cpi(), "Monthly CPI-U observations as received (BLS ids)."
+)
+raw_links = _snapshot_asset(
+    "raw_links",
+    lambda r: r.links(),
+    "MovieLens links.csv: each movie's IMDb and TMDB ids (empty for sources without one).",
+)
+raw_tags = _snapshot_asset(
+    "raw_tags",
+    lambda r: r.tags(),
+    "MovieLens tags.csv: users' free-text tags on movies (empty for sources without one).",
 )

@@ -3,19 +3,22 @@
 No live source has all four parts (TMDB has films, FRED has CPI, MovieLens has a
 catalogue and ratings), so a source spec names a base reader and per-part
 overrides, e.g. ``movielens,films=tmdb,cpi=fred``. A part the base lacks falls
-back to the embedded reader. Readers are built on first use, so a run that
-only needs CPI never opens a ratings archive.
+back to the embedded reader. Links and tags carry MovieLens ids, so they come
+from the catalogue's source (or from nowhere: the embedded reader has none).
+Readers are built on first use, so a run that only needs CPI never opens a
+ratings archive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 
-from movie_assets.sources.base import MovieSource, Received
+from movie_assets.sources.base import MovieSource, Received, ratings_batches
 
-PARTS = ("movies", "films", "ratings", "cpi")
+PARTS = ("movies", "films", "ratings", "cpi", "links", "tags")
 FALLBACK = "embedded"
+CATALOGUE_IDS = ("links", "tags")  # parts keyed by the catalogue's movie ids
 
 
 def parse_spec(spec: str, provides: dict[str, set[str]]) -> dict[str, str]:
@@ -39,8 +42,17 @@ def parse_spec(spec: str, provides: dict[str, set[str]]) -> dict[str, str]:
         if part in chosen:
             if part not in provides[chosen[part]]:
                 raise ValueError(f"source {chosen[part]!r} has no {part}")
-        else:
+        elif part not in CATALOGUE_IDS:
             chosen[part] = base if part in provides[base] else FALLBACK
+    catalogue = chosen["movies"]
+    for part in CATALOGUE_IDS:
+        if part not in chosen:
+            chosen[part] = catalogue if part in provides[catalogue] else FALLBACK
+        elif chosen[part] not in (catalogue, FALLBACK):
+            raise ValueError(
+                f"source spec {spec!r}: {part} must come from the movies source "
+                f"({catalogue!r}): their ids are its movie ids"
+            )
     return chosen
 
 
@@ -70,5 +82,14 @@ class CompositeSource:
     def ratings(self, first: date, last: date) -> Received:
         return self._reader("ratings").ratings(first, last)
 
+    def ratings_batches(self, first: date, last: date) -> Iterator[Received]:
+        return ratings_batches(self._reader("ratings"), first, last)
+
     def cpi(self) -> Received:
         return self._reader("cpi").cpi()
+
+    def links(self) -> Received:
+        return self._reader("links").links()
+
+    def tags(self) -> Received:
+        return self._reader("tags").tags()

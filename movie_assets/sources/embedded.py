@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from movie_assets.sources.base import Received
+from movie_assets.sources.base import LINK_COLUMNS, TAG_COLUMNS, Received, empty
 
 CPI_SERIES = ("CUUR0000SA0", "CUSR0000SA0")
 
@@ -59,7 +59,8 @@ class EmbeddedSource:
         with _read_only(path) as con:
             frame = pd.read_sql_query(
                 """
-                SELECT o.ID AS film_id, o.imdbID AS imdb_id, o.Title AS title, o.Year AS year,
+                SELECT o.ID AS film_id, o.imdbID AS imdb_id, NULL AS tmdb_id,
+                       o.Title AS title, o.Year AS year,
                        o.Released AS released, o.Runtime AS runtime, o.Genre AS genre,
                        o.Language AS language, o.Country AS country, o.Director AS director,
                        o.Metacritic AS metacritic, t.Meter AS tomato_meter,
@@ -72,6 +73,13 @@ class EmbeddedSource:
                 con,
             )
         return Received(frame)
+
+    def links(self) -> Received:
+        """The dslabs export has no links.csv: films are matched on title and year."""
+        return empty(LINK_COLUMNS)
+
+    def tags(self) -> Received:
+        return empty(TAG_COLUMNS)
 
     def ratings(self, first: date, last: date) -> Received:
         ml = movielens()

@@ -14,7 +14,7 @@ import requests
 
 from movie_assets.settings import DATA_DIR
 
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 250_000  # lines per batch: about 0.2 GB in flight (docs/sources.md)
 DOWNLOAD_TIMEOUT = (10, 60)
 
 

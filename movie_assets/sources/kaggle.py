@@ -63,6 +63,7 @@ NUMBERS = ("budget", "revenue", "runtime", "popularity", "vote_average", "vote_c
 _FILM_COLUMNS = [
     "film_id",
     "imdb_id",
+    "tmdb_id",
     "title",
     "year",
     "released",
@@ -180,6 +181,7 @@ def parse(data: bytes, label: str, day: date) -> Received:
         {
             "film_id": as_int(frame["id"]),
             "imdb_id": frame["imdb_id"].replace("", pd.NA),
+            "tmdb_id": as_int(frame["id"]),  # the Kaggle set is a TMDB export
             "title": frame["title"].replace("", pd.NA),
             "year": released.dt.year.astype("Int64"),
             "released": frame["release_date"].replace("", pd.NA),

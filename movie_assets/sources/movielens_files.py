@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from movie_assets.sources import ratings_parse
-from movie_assets.sources.base import Received
+from movie_assets.sources.base import LINK_COLUMNS, TAG_COLUMNS, Received, empty
 from movie_assets.sources.files import (
     CHUNK_ROWS,
     Rejects,
@@ -35,7 +35,12 @@ from movie_assets.sources.files import (
 )
 
 LAYOUTS = {
-    "csv": {"ratings": "ratings.csv", "movies": "movies.csv", "links": "links.csv"},
+    "csv": {
+        "ratings": "ratings.csv",
+        "movies": "movies.csv",
+        "links": "links.csv",
+        "tags": "tags.csv",
+    },
     "dat": {"ratings": "ratings.dat", "movies": "movies.dat"},
     "100k": {"ratings": "u.data", "movies": "u.item", "genres": "u.genre"},
 }
@@ -227,7 +232,12 @@ class MovieLensFiles:
         return Received(movies, rejects.frame())
 
     def links(self) -> Received:
-        """MovieLens id to IMDb ('tt' + 7 digits) and TMDB ids; a missing TMDB id stays NA."""
+        """MovieLens id to IMDb ('tt' + 7 digits) and TMDB ids; a missing TMDB id stays NA.
+
+        ml-1m and ml-100k have no links.csv: their films are matched on title and year.
+        """
+        if self.release.layout != "csv":
+            return empty(LINK_COLUMNS)
         rejects, day = Rejects(), snapshot_day(self.as_of)
         label = self.release.label("links")
         with self.release.open("links") as stream:
@@ -254,9 +264,42 @@ class MovieLensFiles:
         )[~bad].reset_index(drop=True)
         return Received(links, rejects.frame())
 
+    def tags(self) -> Received:
+        """``tags.csv`` (userId,movieId,tag,timestamp); ml-1m and ml-100k have no tags."""
+        if self.release.layout != "csv":
+            return empty(TAG_COLUMNS)
+        rejects, day = Rejects(), snapshot_day(self.as_of)
+        label = self.release.label("tags")
+        columns = ["userId", "movieId", "tag", "timestamp"]
+        with self.release.open("tags") as stream:
+            records = list(_records(stream, label, "utf-8", ",", columns, True, rejects, day))
+        frame = pd.DataFrame([f for _, f in records], columns=["user_id", "movie_id", "tag", "ts"])
+        lines = pd.Series([n for n, _ in records], dtype="Int64")
+        parsed = {c: as_int(frame[c]) for c in ("user_id", "movie_id", "ts")}
+        bad = parsed["user_id"].isna() | parsed["movie_id"].isna() | parsed["ts"].isna()
+        for i in frame.index[bad]:
+            rejects.add(
+                day,
+                ",".join(frame.loc[i]),
+                f"{label} line {lines[i]}: user id, movie id or timestamp not an integer",
+            )
+        tags = pd.DataFrame(
+            {
+                "user_id": parsed["user_id"],
+                "movie_id": parsed["movie_id"],
+                "tag": frame["tag"].astype("string"),
+                "timestamp": parsed["ts"],
+            }
+        )[~bad].reset_index(drop=True)
+        return Received(tags, rejects.frame())
+
     # --- ratings --------------------------------------------------------------------------------
 
     def ratings(self, first: date, last: date) -> Received:
+        return ratings_parse.gather(self.ratings_batches(first, last))
+
+    def ratings_batches(self, first: date, last: date) -> Iterator[Received]:
+        """The window's ratings chunk by chunk, each with the rejects met while reading it."""
         rejects = Rejects()
         layout = self.release.layout
         label = self.release.label("ratings")
@@ -266,7 +309,6 @@ class MovieLensFiles:
             "100k": {"sep": "\t", "header": None, "engine": "c"},
         }[layout]
         header_lines = 1 if layout == "csv" else 0
-        kept = []
         with self.release.open("ratings") as stream:
             chunks = pd.read_csv(
                 stream,
@@ -290,12 +332,12 @@ class MovieLensFiles:
                     chunk = chunk[expected].set_axis(ratings_parse.COLUMNS, axis=1)
                 lines = pd.Series(chunk.index + 1 + header_lines, index=chunk.index)
                 sep = {"csv": ",", "dat": "::", "100k": "\t"}[layout]
-                kept.append(
-                    ratings_parse.split_chunk(
-                        chunk, lines, label, first, last, rejects, separator=sep
-                    )
+                rows = ratings_parse.split_chunk(
+                    chunk, lines, label, first, last, rejects, separator=sep
                 )
-        return Received(ratings_parse.concat(kept), rejects.frame())
+                batch = ratings_parse.batch(rows, rejects)
+                if batch is not None:
+                    yield batch
 
     def films(self) -> Received:
         raise NotImplementedError("MovieLens has no film metadata: compose it with a film source")

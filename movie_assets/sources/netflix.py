@@ -1,8 +1,10 @@
 """The Netflix Prize data set, as distributed: a folder with the files below.
 
 - ``combined_data_*.txt``: a ``MovieID:`` line, then that movie's ``CustomerID,Rating,Date``
-  lines; about 100 million ratings in all, so the files are read in chunks and only the
-  requested days are kept (memory is bounded by the chunk size and the result);
+  lines; about 100 million ratings in all, so the files are read in blocks of CHUNK_ROWS
+  lines, parsed with numpy when every line of the block has that exact form (else with
+  pandas, which books the rejects), and ``ratings_batches`` hands on one block's ratings
+  at a time: memory is bounded by the block size, not by the number of ratings;
 - ``movie_titles.csv``: ``MovieID,YearOfRelease,Title``, latin-1, titles may hold commas,
   the year may be ``NULL``;
 - ``probe.txt``: the (movie, customer) pairs held out for evaluation; they are excluded
@@ -11,6 +13,8 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -31,10 +35,154 @@ from movie_assets.sources.files import (
 TITLES = "movie_titles.csv"
 PROBE = "probe.txt"
 PATTERN = "combined_data_*.txt"
+NEWLINE = ord("\n")
+ID_DIGITS = 9  # customer and movie ids the numpy path reads; longer ones take the general path
 
 
 def _key(movie: pd.Series | np.ndarray, customer: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(movie, dtype=np.int64) << 32 | np.asarray(customer, dtype=np.int64)
+
+
+def _held_out(rows: pd.DataFrame, probe: np.ndarray) -> np.ndarray:
+    """Which rows are probe pairs: a binary search in the sorted keys, per chunk."""
+    keys = _key(rows["movie_id"], rows["user_id"])
+    if not len(probe):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.searchsorted(probe, keys).clip(max=len(probe) - 1)
+    return probe[at] == keys
+
+
+def _blocks(path: Path) -> Iterator[tuple[bytes, int]]:
+    """The file in pieces of at most CHUNK_ROWS whole lines, each with its first line's number."""
+    pending, number = b"", 1
+    with path.open("rb") as stream:
+        while True:
+            data = stream.read(CHUNK_ROWS * 24)
+            pending += data
+            if not data and pending and not pending.endswith(b"\n"):
+                pending += b"\n"
+            ends = np.flatnonzero(np.frombuffer(pending, np.uint8) == NEWLINE)
+            cut = 0
+            for k in range(CHUNK_ROWS, len(ends) + 1, CHUNK_ROWS):
+                yield pending[cut : ends[k - 1] + 1], number
+                cut, number = ends[k - 1] + 1, number + CHUNK_ROWS
+            pending = pending[cut:]
+            if not data:
+                if pending:
+                    yield pending, number
+                return
+
+
+def _digits(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The number written in buf[start:end] (1 to ID_DIGITS digits), or -1 where it is not."""
+    width = end - start
+    value = np.zeros(len(start), dtype=np.int64)
+    ok = (width >= 1) & (width <= ID_DIGITS)
+    for k in range(ID_DIGITS):
+        inside = k < width
+        digit = buf[np.maximum(end - 1 - k, 0)].astype(np.int64) - ord("0")
+        ok &= ~inside | ((digit >= 0) & (digit <= 9))
+        value += np.where(inside, digit * 10**k, 0)
+    return np.where(ok, value, -1)
+
+
+def _standard_block(
+    data: bytes, number: int, movie: int | None, first: date, last: date
+) -> tuple[pd.DataFrame, int | None] | None:
+    """The rows of a block in which every line is ``MovieID:`` or ``CustomerID,R,YYYY-MM-DD``
+    with a real date after a movie line, parsed with numpy: no Python object per field.
+
+    None if any line is anything else; the general parser then reads the block and
+    books its rejects. Real Netflix files only hold such lines.
+    """
+    if movie is not None and movie >= 10**ID_DIGITS:
+        return None
+    buf = np.frombuffer(data + bytes(16), np.uint8)  # fixed offsets never run past the end
+    ends = np.flatnonzero(buf == NEWLINE)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    ends = ends - ((ends > starts) & (buf[ends - 1] == ord("\r")))
+    length = ends - starts
+    movie_id = _digits(buf, starts, ends - 1)
+    header = (length >= 2) & (buf[ends - 1] == ord(":")) & (movie_id >= 0)
+    comma = np.maximum(ends - 13, 0)  # ',R,YYYY-MM-DD' ends every rating line
+    user = _digits(buf, starts, comma)
+    stars = _digits(buf, comma + 1, comma + 2)
+    year = _digits(buf, comma + 3, comma + 7)
+    month = _digits(buf, comma + 8, comma + 10)
+    day = _digits(buf, comma + 11, comma + 13)
+    rating = (length >= 14) & (user >= 0) & (stars >= 0) & (buf[comma] == ord(","))
+    rating &= (buf[comma + 2] == ord(",")) & (buf[comma + 7] == ord("-"))
+    rating &= buf[comma + 10] == ord("-")
+    rating &= (year >= 1700) & (year <= 2200) & (month >= 1) & (month <= 12) & (day >= 1)
+    months = np.where(rating, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + np.where(rating, day - 1, 0)
+    rating &= days.astype("datetime64[M]") == months  # no 30 February
+    latest = np.maximum.accumulate(np.where(header, np.arange(len(ends)), -1))
+    movie_of = np.where(latest >= 0, movie_id[latest], -1 if movie is None else movie)
+    if not (header | (rating & (movie_of >= 0))).all():
+        return None
+    keep = rating & (days >= np.datetime64(first)) & (days <= np.datetime64(last))
+    rows = pd.DataFrame(
+        {
+            "user_id": pd.array(user[keep], dtype="Int64"),
+            "movie_id": pd.array(movie_of[keep], dtype="Int64"),
+            "rating": pd.array(stars[keep], dtype="Float64"),
+            "timestamp": pd.array(days[keep].astype("datetime64[s]").astype(np.int64), "Int64"),
+        },
+        index=np.flatnonzero(keep) + number - 1,
+    )
+    return rows, int(movie_of[-1])
+
+
+def _any_block(
+    data: bytes, number: int, movie: int | None, label: str, first: date, last: date, rejects
+) -> tuple[pd.DataFrame, int | None]:
+    """A block read with pandas as text: any line is parsed or rejected with its reason."""
+    try:
+        chunk = pd.read_csv(
+            io.BytesIO(data),
+            header=None,
+            names=["user_id", "rating", "date"],
+            dtype=str,
+            encoding="latin-1",
+            skip_blank_lines=False,
+            keep_default_na=False,
+            na_values=[],
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise SourceFileError(f"{label}, block from line {number}: {err}") from None
+    chunk.index += number - 1
+    lines = pd.Series(chunk.index + 1, index=chunk.index)
+    head = chunk["user_id"].str.fullmatch(r"\d+:") & chunk["rating"].fillna("").eq("")
+    movie_ids = chunk["user_id"].where(head).str.rstrip(":")
+    if not head.iloc[0]:
+        movie_ids.iloc[0] = pd.NA if movie is None else str(movie)
+    movie_ids = movie_ids.ffill()
+    body = chunk[~head]
+    orphan = movie_ids[~head].isna()
+    if orphan.any() and books_undated(first, last):
+        for i in body.index[orphan]:
+            rejects.add(
+                first_partition_day(),
+                ",".join(body.loc[i].fillna("")),
+                f"{label} line {lines[i]}: rating before any 'MovieID:' line",
+            )
+    body = body[~orphan]
+    dated = pd.to_datetime(body["date"], format="%Y-%m-%d", errors="coerce")
+    seconds = (dated - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    text = pd.DataFrame(
+        {
+            "user_id": body["user_id"],
+            "movie_id": movie_ids[body.index],
+            "rating": body["rating"],
+            "timestamp": body["date"],
+        }
+    )
+    rows = ratings_parse.split_chunk(
+        text, lines, label, first, last, rejects, timestamp=seconds.astype("Int64")
+    )
+    carried = movie_ids.iloc[-1]
+    return rows, None if pd.isna(carried) else int(carried)
 
 
 class NetflixPrize:
@@ -120,81 +268,44 @@ class NetflixPrize:
         return np.unique(np.asarray(keys, dtype=np.int64))
 
     def _chunks(self, path: Path, first: date, last: date, rejects: Rejects):
-        """Rated rows of one combined file, chunk by chunk, with the movie id carried over."""
-        label, movie = path.name, pd.NA
-        try:
-            chunks = pd.read_csv(
-                path,
-                header=None,
-                names=["user_id", "rating", "date"],
-                dtype=str,
-                encoding="latin-1",
-                chunksize=CHUNK_ROWS,
-                skip_blank_lines=False,
-                keep_default_na=False,
-                na_values=[],
-            )
-            for chunk in chunks:
-                lines = pd.Series(chunk.index + 1, index=chunk.index)
-                head = chunk["user_id"].str.fullmatch(r"\d+:") & chunk["rating"].fillna("").eq("")
-                movie_ids = chunk["user_id"].where(head).str.rstrip(":")
-                if not head.iloc[0]:
-                    movie_ids.iloc[0] = movie
-                movie_ids = movie_ids.ffill()
-                movie = movie_ids.iloc[-1]
-                body = chunk[~head]
-                orphan = movie_ids[~head].isna()
-                if orphan.any() and books_undated(first, last):
-                    for i in body.index[orphan]:
-                        rejects.add(
-                            first_partition_day(),
-                            ",".join(body.loc[i].fillna("")),
-                            f"{label} line {lines[i]}: rating before any 'MovieID:' line",
-                        )
-                body = body[~orphan]
-                dated = pd.to_datetime(body["date"], format="%Y-%m-%d", errors="coerce")
-                seconds = (dated - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
-                text = pd.DataFrame(
-                    {
-                        "user_id": body["user_id"],
-                        "movie_id": movie_ids[body.index],
-                        "rating": body["rating"],
-                        "timestamp": body["date"],
-                    }
-                )
-                yield ratings_parse.split_chunk(
-                    text,
-                    lines,
-                    label,
-                    first,
-                    last,
-                    rejects,
-                    timestamp=seconds.astype("Int64"),
-                )
-        except pd.errors.ParserError as err:
-            raise SourceFileError(f"{label}: {err}") from None
-        except UnicodeDecodeError as err:
-            raise SourceFileError(f"{label}: {err}") from None
+        """Rated rows of one combined file, block by block, with the movie id carried over."""
+        movie = None
+        for data, number in _blocks(path):
+            fast = _standard_block(data, number, movie, first, last)
+            if fast is None:
+                rows, movie = _any_block(data, number, movie, path.name, first, last, rejects)
+            else:
+                rows, movie = fast
+            yield rows
 
     def ratings(self, first: date, last: date) -> Received:
+        return ratings_parse.gather(self.ratings_batches(first, last))
+
+    def ratings_batches(self, first: date, last: date) -> Iterator[Received]:
+        """The window's ratings chunk by chunk (at most CHUNK_ROWS rows each), probe excluded.
+
+        Each batch carries the rejects met while reading its chunk; chunks with neither
+        rows nor rejects in the window are skipped.
+        """
         files = sorted(self.folder.glob(PATTERN))
         if not files:
             raise SourceFileError(f"{self.folder}: no {PATTERN} files")
         probe = self.probe_keys()
-        rejects, kept, self.probe_excluded = Rejects(), [], 0
+        rejects, self.probe_excluded = Rejects(), 0
         for path in files:
             for rows in self._chunks(path, first, last, rejects):
-                held_out = np.isin(_key(rows["movie_id"], rows["user_id"]), probe)
+                held_out = _held_out(rows, probe)
                 self.probe_excluded += int(held_out.sum())
-                kept.append(rows[~held_out])
-        return Received(ratings_parse.concat(kept), rejects.frame())
+                batch = ratings_parse.batch(rows[~held_out], rejects)
+                if batch is not None:
+                    yield batch
 
     def probe_ratings(self, first: date, last: date) -> pd.DataFrame:
         """The held-out probe ratings made on days first..last, for evaluation only."""
         probe, parts = self.probe_keys(), []
         for path in sorted(self.folder.glob(PATTERN)):
             for rows in self._chunks(path, first, last, Rejects()):
-                parts.append(rows[np.isin(_key(rows["movie_id"], rows["user_id"]), probe)])
+                parts.append(rows[_held_out(rows, probe)])
         return ratings_parse.concat(parts)
 
     def films(self) -> Received:

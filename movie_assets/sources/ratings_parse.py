@@ -9,10 +9,12 @@ first partition day when it has no usable date, so it is reported exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import pandas as pd
 
+from movie_assets.sources.base import Received
 from movie_assets.sources.files import Rejects, as_float, as_int, first_partition_day
 
 COLUMNS = ["user_id", "movie_id", "rating", "timestamp"]
@@ -44,8 +46,10 @@ def split_chunk(
         },
         index=text.index,
     )
-    day = pd.to_datetime(parsed["timestamp"], unit="s", utc=True, errors="coerce").dt.date
-    in_window = (day >= first) & (day <= last)
+    # Timestamps, not dates: a chunk whose every date is missing still compares (all False).
+    stamp = pd.to_datetime(parsed["timestamp"], unit="s", utc=True, errors="coerce")
+    end = pd.Timestamp(last, tz="UTC") + pd.Timedelta(days=1)
+    in_window = (stamp >= pd.Timestamp(first, tz="UTC")) & (stamp < end)
     reason = pd.Series(pd.NA, index=text.index, dtype="string")
     for column, what in [
         ("timestamp", "date unparseable"),
@@ -55,15 +59,13 @@ def split_chunk(
     ]:
         reason = reason.mask(reason.isna() & parsed[column].isna(), what)
     bad = reason.notna()
-    undated = bad & day.isna()
-    report = (bad & in_window.fillna(False).astype(bool)) | (
-        undated if first <= undated_day <= last else False
-    )
+    undated = bad & stamp.isna()
+    report = (bad & in_window) | (undated if first <= undated_day <= last else False)
     for i in text.index[report]:
         raw = separator.join("" if pd.isna(v) else str(v) for v in text.loc[i].to_numpy())
-        booked = undated_day if pd.isna(day[i]) else day[i]
+        booked = undated_day if pd.isna(stamp[i]) else stamp[i].date()
         rejects.add(booked, raw, f"{label} line {lines[i]}: {reason[i]}")
-    keep = ~bad & in_window.fillna(False).astype(bool)
+    keep = ~bad & in_window
     return parsed[keep]
 
 
@@ -74,3 +76,22 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
             {"rating": "Float64"}
         )
     return pd.concat(frames, ignore_index=True)[COLUMNS]
+
+
+def gather(batches: Iterable[Received]) -> Received:
+    """A streaming reader's batches as one ``Received``: what ``ratings`` returns."""
+    rows, rejects = [], []
+    for batch in batches:
+        rows.append(batch.rows)
+        rejects.append(batch.rejects)
+    rejects = [r for r in rejects if len(r)]
+    return Received(
+        concat(rows), pd.concat(rejects, ignore_index=True) if rejects else Rejects().frame()
+    )
+
+
+def batch(rows: pd.DataFrame, rejects: Rejects) -> Received | None:
+    """One streamed batch: these rows and the rejects met since the last batch; None if neither."""
+    received = Received(rows, rejects.frame())
+    rejects.rows.clear()
+    return received if len(received.rows) or len(received.rejects) else None

@@ -40,6 +40,7 @@ class SourceResource(dg.ConfigurableResource):
     tmdb_workers: int = int(_env("MOVIE_TMDB_WORKERS", "8"))
     tmdb_released_from: str = _env("MOVIE_TMDB_RELEASED_FROM")
     tmdb_retry_seconds: float = float(_env("MOVIE_TMDB_RETRY_SECONDS", "60"))
+    tmdb_request_seconds: float = float(_env("MOVIE_TMDB_REQUEST_SECONDS", "30"))
 
     _as_of: date | None = PrivateAttr(default=None)
 
@@ -90,7 +91,12 @@ def _netflix(cfg: SourceResource, as_of: date | None) -> MovieSource:
 def _tmdb(cfg: SourceResource, as_of: date | None) -> MovieSource:
     from movie_assets.sources.tmdb import TmdbClient, TmdbSource
 
-    client = TmdbClient(cfg.tmdb_url, rate=cfg.tmdb_rate, retry_seconds=cfg.tmdb_retry_seconds)
+    client = TmdbClient(
+        cfg.tmdb_url,
+        rate=cfg.tmdb_rate,
+        retry_seconds=cfg.tmdb_retry_seconds,
+        request_seconds=cfg.tmdb_request_seconds,
+    )
     released_from = day_of(cfg.tmdb_released_from) if cfg.tmdb_released_from else None
     return TmdbSource(client, as_of=as_of, released_from=released_from, workers=cfg.tmdb_workers)
 
@@ -107,8 +113,8 @@ READERS: dict[str, Callable[[SourceResource, date | None], MovieSource]] = {
 
 # The parts of MovieSource each reader has; the rest come from the embedded reader.
 PROVIDES: dict[str, set[str]] = {
-    "embedded": {"movies", "films", "ratings", "cpi"},
-    "movielens": {"movies", "ratings"},
+    "embedded": {"movies", "films", "ratings", "cpi", "links", "tags"},
+    "movielens": {"movies", "ratings", "links", "tags"},
     "kaggle": {"films"},
     "fred": {"cpi"},
     "watch_logs": {"ratings"},

@@ -6,6 +6,11 @@ timeouts, dropped connections and unreadable JSON, stopped before the per-reques
 time budget would be exceeded. Every request, retries included, waits for one
 shared rate limiter (evenly spaced starts, default 40 per second).
 
+requests' read timeout bounds each socket read, not the response: a server sending
+a byte a second would hold an attempt for as long as it likes. So the body is read
+as it arrives and an attempt that is not complete ``request_seconds`` after it
+started is abandoned as a timeout (and retried like one).
+
 The credential comes from TMDB_BEARER_TOKEN (sent as a header) or TMDB_API_KEY
 (TMDB v3 takes it as a query parameter). Neither is ever put in a log line, an
 exception, run metadata or the warehouse: errors are built from the path without
@@ -32,6 +37,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import requests
 import tenacity
+import urllib3
 
 from movie_assets.sources.base import Received
 from movie_assets.sources.files import Rejects, cache_dir, first_partition_day, snapshot_day
@@ -40,6 +46,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_ENV, KEY_ENV = "TMDB_BEARER_TOKEN", "TMDB_API_KEY"
 MAX_PAGES = 500  # TMDB serves at most 500 pages of a discover query
+CHUNK = 64 * 1024  # most bytes taken from the socket between two looks at the clock
 FINAL_AFTER_DAYS = 14
 DETAIL_FIELDS = [
     "id",
@@ -118,7 +125,13 @@ def _credential() -> tuple[dict, dict, str]:
 
 
 class TmdbClient:
-    """GET requests against TMDB with rate limiting, retries and a per-request time budget."""
+    """GET requests against TMDB with rate limiting, retries and a per-request time budget.
+
+    ``request_seconds`` is one attempt's wall-clock deadline: a body still arriving then is
+    abandoned (the attempt ends by the deadline plus at most one read ``timeout``).
+    ``retry_seconds`` is the budget of a request, retries included: no attempt starts once
+    it would be exceeded.
+    """
 
     def __init__(
         self,
@@ -128,6 +141,7 @@ class TmdbClient:
         max_attempts: int = 8,
         timeout: tuple[float, float] = (5.0, 15.0),
         backoff: float = 0.5,
+        request_seconds: float = 30.0,
     ):
         self.base_url = base_url.rstrip("/")
         self.limiter = RateLimiter(rate)
@@ -135,6 +149,7 @@ class TmdbClient:
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.backoff = backoff
+        self.request_seconds = request_seconds
         self.attempts = 0  # every request sent, retries included
         self._count_lock = threading.Lock()
         self._local = threading.local()
@@ -157,22 +172,32 @@ class TmdbClient:
         self.limiter.wait()
         with self._count_lock:
             self.attempts += 1
-        failure = None
+        deadline = time.monotonic() + self.request_seconds
+        failure, data = None, None
         try:
-            response = self._session().get(
-                self.base_url + path, params={**params, **self._params}, timeout=self.timeout
-            )
-        except requests.Timeout:
+            with self._session().get(
+                self.base_url + path,
+                params={**params, **self._params},
+                timeout=self.timeout,
+                stream=True,
+            ) as response:
+                data = _read_body(response, deadline)
+        # urllib3's own errors: the body is read from response.raw, which requests doesn't wrap
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
             failure = _Transient(f"GET {path}: timed out")
-        except requests.ConnectionError:
+        except (requests.ConnectionError, urllib3.exceptions.HTTPError):
             failure = _Transient(f"GET {path}: connection failed")
         if failure is not None:
             raise failure
+        if data is None:
+            raise _Transient(
+                f"GET {path}: timed out (no complete response in {self.request_seconds:g} s)"
+            )
         status = response.status_code
         if status == 429 or status >= 500:
             raise _Transient(f"GET {path}: HTTP {status}", _retry_after(response))
         try:
-            body = response.json()
+            body = json.loads(data)
         except ValueError:
             body = None
         if status != 200:
@@ -234,6 +259,21 @@ class TmdbClient:
         return {k: body.get(k) for k in DETAIL_FIELDS}
 
 
+def _read_body(response: requests.Response, deadline: float) -> bytes | None:
+    """The decoded body, or None once ``deadline`` passes before it is complete.
+
+    ``read1`` returns what one socket read brings (``iter_content`` would wait for a
+    whole chunk), so the clock is looked at between every two reads.
+    """
+    parts = []
+    while time.monotonic() < deadline:
+        part = response.raw.read1(CHUNK, decode_content=True)
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
+    return None
+
+
 def _retry_after(response: requests.Response) -> float:
     value = response.headers.get("Retry-After", "")
     try:
@@ -265,6 +305,7 @@ def to_films(details: list[dict]) -> pd.DataFrame:
         {
             "film_id": frame["id"].astype("Int64"),
             "imdb_id": frame["imdb_id"].replace("", None),
+            "tmdb_id": frame["id"].astype("Int64"),
             "title": frame["title"],
             "year": released.dt.year.astype("Int64"),
             "released": frame["release_date"].replace("", None),

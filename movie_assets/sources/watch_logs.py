@@ -15,8 +15,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import io
 import os
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from movie_assets.sources import ratings_parse
 from movie_assets.sources.base import Received
-from movie_assets.sources.files import Rejects, SourceFileError
+from movie_assets.sources.files import CHUNK_ROWS, Rejects, SourceFileError
 
 COLUMNS = ["user_id", "movie_id", "timestamp", "rating", "session_id"]
 KEY_ENV = "MOVIE_WATCH_KEY"
@@ -59,49 +59,59 @@ def epoch_seconds(text: pd.Series) -> pd.Series:
     return seconds.fillna(from_iso.astype("Int64"))
 
 
-def read_file(path: Path, key: bytes) -> tuple[pd.DataFrame, pd.Series, Rejects]:
-    """A log file as text columns (user pseudonymized), its line numbers, and unreadable lines."""
-    rejects, day, rows, lines = Rejects(), landing_day(path), [], []
-    text = path.read_bytes().decode("utf-8-sig", "surrogateescape")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise SourceFileError(
-            f"{path.name} line 1: missing column(s) {missing}; header is {header}"
-        )
-    position = [header.index(c) for c in COLUMNS]
-    for fields in reader:
-        number = reader.line_num
-        if len(fields) != len(header):
-            rejects.add(
-                day,
-                f"[{len(fields)} fields withheld: may hold personal data]",
-                f"{path.name} line {number}: {len(fields)} fields, expected "
-                f"{len(header)} (truncated line?)",
+def read_chunks(path: Path, key: bytes) -> Iterator[tuple[pd.DataFrame, pd.Series, Rejects]]:
+    """A log file, CHUNK_ROWS lines at a time: text columns (user pseudonymized), their line
+    numbers, and the chunk's unreadable lines. Lines are decoded as they are read."""
+    day = landing_day(path)
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
+        reader = csv.reader(stream)
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise SourceFileError(
+                f"{path.name} line 1: missing column(s) {missing}; header is {header}"
             )
-            continue
-        if any("\udc80" <= ch <= "\udcff" for f in fields for ch in f):
-            rejects.add(
-                day,
-                "[line withheld: may hold personal data]",
-                f"{path.name} line {number}: not valid UTF-8 (wrong encoding?)",
-            )
-            continue
-        user, movie, stamp, rating, _session = (fields[i] for i in position)
-        rows.append((str(pseudonym(user, key)) if user.strip() else "", movie, rating, stamp))
-        lines.append(number)
-    frame = pd.DataFrame(rows, columns=ratings_parse.COLUMNS, dtype="string")
-    return frame, pd.Series(lines, dtype="Int64"), rejects
+        position = [header.index(c) for c in COLUMNS]
+        rejects, rows, lines = Rejects(), [], []
+        for fields in reader:
+            number = reader.line_num
+            if len(fields) != len(header):
+                rejects.add(
+                    day,
+                    f"[{len(fields)} fields withheld: may hold personal data]",
+                    f"{path.name} line {number}: {len(fields)} fields, expected "
+                    f"{len(header)} (truncated line?)",
+                )
+                continue
+            if any("\udc80" <= ch <= "\udcff" for f in fields for ch in f):
+                rejects.add(
+                    day,
+                    "[line withheld: may hold personal data]",
+                    f"{path.name} line {number}: not valid UTF-8 (wrong encoding?)",
+                )
+                continue
+            user, movie, stamp, rating, _session = (fields[i] for i in position)
+            rows.append((str(pseudonym(user, key)) if user.strip() else "", movie, rating, stamp))
+            lines.append(number)
+            if len(rows) == CHUNK_ROWS:
+                yield _text(rows), pd.Series(lines, dtype="Int64"), rejects
+                rejects, rows, lines = Rejects(), [], []
+        if rows or rejects.rows:
+            yield _text(rows), pd.Series(lines, dtype="Int64"), rejects
+
+
+def _text(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=ratings_parse.COLUMNS, dtype="string")
 
 
 def file_days(path: Path, key: bytes) -> set[date]:
     """The days a file touches: its events' days, and its landing day if a line is undated."""
-    frame, _, rejects = read_file(path, key)
-    seconds = epoch_seconds(frame["timestamp"])
-    days = set(pd.to_datetime(seconds.dropna(), unit="s", utc=True).dt.date)
-    if seconds.isna().any() or rejects.rows:
-        days.add(landing_day(path))
+    days: set[date] = set()
+    for frame, _, rejects in read_chunks(path, key):
+        seconds = epoch_seconds(frame["timestamp"])
+        days |= set(pd.to_datetime(seconds.dropna(), unit="s", utc=True).dt.date)
+        if seconds.isna().any() or rejects.rows:
+            days.add(landing_day(path))
     return days
 
 
@@ -121,14 +131,16 @@ class WatchLogs:
         return sorted(self.folder.glob(PATTERN))
 
     def ratings(self, first: date, last: date) -> Received:
-        key, rejects, kept = watch_key(), Rejects(), []
+        return ratings_parse.gather(self.ratings_batches(first, last))
+
+    def ratings_batches(self, first: date, last: date) -> Iterator[Received]:
+        """The window's ratings file by file, at most CHUNK_ROWS lines at a time."""
+        key = watch_key()
         for path in self.files():
-            frame, lines, unreadable = read_file(path, key)
             landed = landing_day(path)
-            if first <= landed <= last:
-                rejects.rows.extend(unreadable.rows)
-            kept.append(
-                ratings_parse.split_chunk(
+            for frame, lines, unreadable in read_chunks(path, key):
+                rejects = unreadable if first <= landed <= last else Rejects()
+                rows = ratings_parse.split_chunk(
                     frame,
                     lines,
                     path.name,
@@ -138,8 +150,9 @@ class WatchLogs:
                     timestamp=epoch_seconds(frame["timestamp"]),
                     undated_day=landed,
                 )
-            )
-        return Received(ratings_parse.concat(kept), rejects.frame())
+                batch = ratings_parse.batch(rows, rejects)
+                if batch is not None:
+                    yield batch
 
     def movies(self) -> Received:
         raise NotImplementedError("watch logs are ratings only: compose them with a catalogue")
