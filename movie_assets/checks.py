@@ -56,6 +56,14 @@ def schema_result(table_name: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
     return tally.result()
 
 
+def first_rows(kept: pd.DataFrame | None, more: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The first n rows of a stream of frames, kept as the frames pass (a copy, no views)."""
+    if kept is not None and len(kept) >= n:
+        return kept
+    head = more.head(n - (0 if kept is None else len(kept))).copy()
+    return head if kept is None or kept.empty else pd.concat([kept, head], ignore_index=True)
+
+
 class SchemaTally:
     """The schema check of a window written in batches: every batch validated, failures summed.
 
@@ -90,11 +98,7 @@ class SchemaTally:
             # astype copies the head: no view keeps every failure case of the batch alive.
             cases = cases[["column", "check", "failure_case", "index"]].head(SAMPLE_ROWS)
             cases = cases.astype(str)
-            if self.sample is None:
-                self.sample = cases
-            elif len(self.sample) < SAMPLE_ROWS:
-                more = cases.head(SAMPLE_ROWS - len(self.sample))
-                self.sample = pd.concat([self.sample, more], ignore_index=True)
+            self.sample = first_rows(self.sample, cases, SAMPLE_ROWS)
 
     def result(self) -> dg.AssetCheckResult:
         if not self.failures:

@@ -98,11 +98,7 @@ class _Tally:
 
     def add(self, written: pd.DataFrame) -> None:
         self.schema.add(written)
-        if len(self.preview) == 0:
-            self.preview = written.head(PREVIEW_ROWS).copy()
-        elif len(self.preview) < PREVIEW_ROWS and len(written):
-            more = written.head(PREVIEW_ROWS - len(self.preview)).copy()
-            self.preview = pd.concat([self.preview, more])
+        self.preview = checks.first_rows(self.preview, written, PREVIEW_ROWS)
 
     def rejects_of(self, batches: Iterable) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
         for rows, rejects in batches:
