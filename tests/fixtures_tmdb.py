@@ -68,6 +68,7 @@ class FakeTmdb:
         self.always: dict[str, tuple] = {}
         self.log: list[tuple[float, str]] = []  # (monotonic arrival, request key)
         self.urls: list[str] = []
+        self.trickled: list[bool] = []  # per trickled response: was the whole body taken?
         self._lock = threading.Lock()
         fake = self
 
@@ -96,6 +97,17 @@ class FakeTmdb:
 
     def fail(self, key: str, *actions: tuple) -> None:
         self.queued[key].extend(actions)
+
+    def trickle_outcomes(self, count: int, wait: float = 10.0) -> list[bool]:
+        """The first ``count`` trickled responses' outcomes, once their handlers have ended.
+
+        A handler only learns that the client hung up on its next write, after the client
+        may already have moved on: wait for it (a bound on waiting, not on the client).
+        """
+        deadline = time.monotonic() + wait
+        while len(self.trickled) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.trickled[:count]
 
     def times(self, key: str) -> list[float]:
         return [t for t, k in self.log if k == key]
@@ -189,8 +201,7 @@ class FakeTmdb:
     def send(self, request, status: int, body: dict, headers: dict | None = None) -> None:
         self.send_raw(request, status, json.dumps(body).encode(), headers)
 
-    @staticmethod
-    def send_raw(request, status: int, data: bytes, headers: dict | None = None) -> None:
+    def send_raw(self, request, status: int, data: bytes, headers: dict | None = None) -> None:
         try:
             request.send_response(status)
             request.send_header("Content-Type", "application/json;charset=utf-8")
@@ -205,5 +216,9 @@ class FakeTmdb:
             for start in range(0, len(data), size):
                 time.sleep(seconds / TRICKLE_PIECES)
                 request.wfile.write(data[start : start + size])
+                request.wfile.flush()
+            self.trickled.append(True)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up on a slow response: that is the point of the test
+            # The client gave up on a slow response: that is the point of the test.
+            if getattr(request, "trickle_seconds", 0.0):
+                self.trickled.append(False)
