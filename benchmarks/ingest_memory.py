@@ -1,7 +1,8 @@
 """Peak memory of ingesting Netflix Prize files into raw_ratings, for growing numbers of ratings.
 
-For each N, writes N ratings in the Netflix Prize layout (combined_data_1..4.txt with
-17,770 movies, probe.txt holding about 1.4% of the pairs, movie_titles.csv), then
+For each N, writes N ratings in the Netflix Prize layout with benchmarks/archives.py
+(combined_data_1..4.txt, 17,770 movies at 100M and fewer below, probe.txt holding about
+1.4% of the pairs, movie_titles.csv), then
 materializes raw_ratings over the whole span in a fresh process, in process with
 Dagster, exactly as the build's ratings_history run does (MOVIE_SOURCE=netflix). The
 child's peak RSS comes from wait4(2). Streaming is working when the peak barely moves
@@ -23,74 +24,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
-MOVIES = 17_770
-FILES = 4
-# Seven-digit customer ids (the real ones go up to 2,649,429): every rating line is 21 bytes.
-CUSTOMERS = (1_000_000, 2_649_430)
-FIRST_DAY, LAST_DAY = date(1999, 11, 11), date(2005, 12, 31)
-PROBE_SHARE = 0.014
-BLOCK = 2_000_000  # ratings generated at a time
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(ROOT))
+from benchmarks.archives import NETFLIX_FIRST as FIRST_DAY  # noqa: E402
+from benchmarks.archives import NETFLIX_LAST as LAST_DAY  # noqa: E402
+from benchmarks.archives import netflix_folder  # noqa: E402
 
 
 def generate(folder: Path, ratings: int, seed: int = 0) -> int:
     """Writes the folder; returns how many ratings are probe pairs (excluded on ingestion)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    popularity = rng.lognormal(0.0, 1.5, MOVIES)
-    counts = rng.multinomial(ratings, popularity / popularity.sum())
-    days = (LAST_DAY - FIRST_DAY).days + 1
-    day_text = np.array(
-        [(FIRST_DAY + timedelta(d)).isoformat().encode() for d in range(days)], dtype="S10"
-    )
-    day_bytes = day_text.view(np.uint8).reshape(days, 10)
-    probe_hits = 0
-    with (folder / "probe.txt").open("wb") as probe:
-        for i, movies in enumerate(np.array_split(np.arange(1, MOVIES + 1), FILES), start=1):
-            with (folder / f"combined_data_{i}.txt").open("wb") as out:
-                ends = np.cumsum(counts[movies - 1])
-                cuts = np.searchsorted(ends, np.arange(BLOCK, ends[-1], BLOCK))
-                for block in np.split(movies, np.unique(cuts)):
-                    probe_hits += _write_block(out, probe, block, counts, day_bytes, rng)
-    titles = [f"{m},{1950 + m % 56},Generated Title {m}\n" for m in range(1, MOVIES + 1)]
-    (folder / "movie_titles.csv").write_text("".join(titles), encoding="latin-1")
-    return probe_hits
-
-
-def _write_block(out, probe, movies: np.ndarray, counts, day_bytes, rng) -> int:
-    sizes = counts[movies - 1]
-    n = int(sizes.sum())
-    customer = rng.integers(*CUSTOMERS, size=n)
-    lines = np.empty((n, 21), dtype=np.uint8)
-    digits = customer.copy()
-    for k in range(6, -1, -1):
-        lines[:, k] = 48 + digits % 10
-        digits //= 10
-    lines[:, 7] = ord(",")
-    lines[:, 8] = 48 + rng.integers(1, 6, size=n)
-    lines[:, 9] = ord(",")
-    lines[:, 10:20] = day_bytes[rng.integers(0, len(day_bytes), size=n)]
-    lines[:, 20] = ord("\n")
-    held = rng.random(n) < PROBE_SHARE
-    movie_of = np.repeat(movies, sizes)
-    key = movie_of.astype(np.int64) << 32 | customer
-    probe_keys = np.unique(key[held])
-    hits = int(np.isin(key, probe_keys).sum())  # a held pair may have been rated twice
-    start = 0
-    for movie, size in zip(movies.tolist(), sizes.tolist(), strict=True):
-        out.write(f"{movie}:\n".encode())
-        out.write(lines[start : start + size].tobytes())
-        start += size
-    by_movie = probe_keys >> 32
-    for movie in np.unique(by_movie).tolist():
-        customers = probe_keys[by_movie == movie] & 0xFFFFFFFF
-        probe.write(f"{movie}:\n".encode() + b"".join(b"%d\n" % c for c in customers.tolist()))
-    return hits
+    return netflix_folder(folder, ratings, seed).probe_pairs
 
 
 def child(
