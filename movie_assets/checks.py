@@ -36,17 +36,21 @@ def spec(asset: str, name: str, description: str, blocking: bool = True) -> dg.A
     return dg.AssetCheckSpec(name=name, asset=asset, blocking=blocking, description=description)
 
 
-def _sample(frame: pd.DataFrame) -> dg.MetadataValue:
+def sample_metadata(frame: pd.DataFrame) -> dg.MetadataValue:
     records = frame.head(SAMPLE_ROWS).astype(object).where(frame.head(SAMPLE_ROWS).notna(), None)
     return dg.MetadataValue.json(json.loads(records.to_json(orient="records", date_format="iso")))
 
 
 def failing_rows(check_name: str, failing: pd.DataFrame, **metadata) -> dg.AssetCheckResult:
-    """Pass when no row fails; otherwise the count and a sample of the failing rows."""
+    """Pass when no row fails; otherwise the count and a sample of the failing rows.
+
+    ``failures`` in metadata overrides the count when ``failing`` is only a sample.
+    """
+    failures = metadata.pop("failures", len(failing))
     return dg.AssetCheckResult(
         check_name=check_name,
-        passed=failing.empty,
-        metadata={"failures": len(failing), "failing_sample": _sample(failing), **metadata},
+        passed=failures == 0,
+        metadata={"failures": failures, "failing_sample": sample_metadata(failing), **metadata},
     )
 
 
@@ -108,7 +112,7 @@ class SchemaTally:
             passed=False,
             metadata={
                 "failures": self.failures,
-                "failing_sample": _sample(self.sample),
+                "failing_sample": sample_metadata(self.sample),
                 "failures_by_check": dg.MetadataValue.json(dict(self.by_check.most_common())),
                 "rows": self.rows,
             },

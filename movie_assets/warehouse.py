@@ -11,7 +11,8 @@ transaction, with only one batch in memory at a time.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -61,15 +62,8 @@ def replace_partition_batches(
     window's rows.
     """
     table = TABLES[table_name]
-    col = table.partition_column
     written = 0
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(ddl(table))
-        _add_new_columns(con, table)
-        con.execute(f"DELETE FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day])
-        if with_rejects:
-            _clear_rejects(con, table_name, first_day, last_day)
+    with partition_transaction(con, table_name, first_day, last_day, with_rejects) as window:
         for rows, rejects in batches:
             frame = _in_window(table, rows, first_day, last_day, start=written)
             if len(frame):
@@ -81,12 +75,46 @@ def replace_partition_batches(
             written += len(frame)
             if on_batch is not None:
                 on_batch(frame)
-        _log_partition(con, table_name, first_day, last_day, written)
+    return window.rows
+
+
+class _Window:
+    rows: int = 0
+
+
+@contextmanager
+def partition_transaction(
+    con: duckdb.DuckDBPyConnection,
+    table_name: str,
+    first_day: date,
+    last_day: date,
+    with_rejects: bool = False,
+) -> Iterator[_Window]:
+    """One transaction around a partition's replacement: whatever the body inserts, or nothing.
+
+    Opens the transaction, creates or widens the table, deletes the window's rows (and,
+    with ``with_rejects``, this asset's rejects of the window), lets the body insert,
+    then logs the window with its row count and commits. Any error rolls back all of it.
+    """
+    table = TABLES[table_name]
+    col = table.partition_column
+    window = _Window()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(ddl(table))
+        _add_new_columns(con, table)
+        con.execute(f"DELETE FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day])
+        if with_rejects:
+            _clear_rejects(con, table_name, first_day, last_day)
+        yield window
+        window.rows = con.execute(
+            f"SELECT count(*) FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day]
+        ).fetchall()[0][0]
+        _log_partition(con, table_name, first_day, last_day, window.rows)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return written
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table_name: str, frame: pd.DataFrame) -> None:
@@ -143,7 +171,7 @@ def was_written(con: duckdb.DuckDBPyConnection, table_name: str, day: date) -> b
             "SELECT count(*) FROM partition_log WHERE table_name = ? AND ? BETWEEN first_day "
             "AND last_day",
             [table_name, day],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -215,7 +243,7 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -242,7 +270,7 @@ def read_latest_snapshot(
             "SELECT max(last_day) FROM partition_log WHERE table_name = ? AND last_day <= ? "
             "AND last_day > ? - INTERVAL (?) DAY",
             [name, as_of, as_of, max_age_days],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     if found is None:
         raise LookupError(
             f"{name} has no snapshot in the {max_age_days} days up to {as_of}: materialize it"

@@ -1,16 +1,19 @@
 """The one way an asset writes: a transactional partition replace, then its checks and metadata."""
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from movie_assets import checks
+from movie_assets import checks, engine
 from movie_assets.schemas import TABLES
-from movie_assets.warehouse import replace_partition_batches
+from movie_assets.warehouse import now, partition_transaction, replace_partition_batches
 
 PREVIEW_ROWS = 5
 
@@ -106,3 +109,107 @@ class _Tally:
                 self.rejected += len(rejects)
                 self.reasons.update(rejects["reason"].value_counts().to_dict())
             yield rows, rejects
+
+
+@dataclass
+class Output:
+    """What an engine asset produces: its rows, and for a cleaner its rejects and its input.
+
+    ``received`` is the input whose every row must land in ``rows`` or ``rejects``:
+    the writer checks that raw = clean + rejected.
+    """
+
+    rows: ir.Table
+    rejects: ir.Table | None = None
+    received: ir.Table | None = None
+
+
+EngineCheck = Callable[[engine.Tables, ir.Table], dg.AssetCheckResult]
+
+
+def write_engine(
+    context: dg.AssetExecutionContext,
+    duckdb: DuckDBResource,
+    table: str,
+    day: date,
+    build: Callable[[engine.Tables], Output],
+    extra_checks: Iterable[EngineCheck] = (),
+    metadata: Callable[[engine.Tables, ir.Table], dict] | None = None,
+) -> dg.MaterializeResult:
+    """The day's snapshot from engine expressions: one INSERT ... SELECT in the transaction.
+
+    No row passes through Python. The schema check, the extra checks, the counts and
+    the preview are queries over the written partition.
+    """
+    with duckdb.get_connection() as con:
+        tables = engine.Tables(con)
+        out = build(tables)
+        with partition_transaction(con, table, day, day, out.rejects is not None) as window:
+            tables.db.insert(table, engine.conformed(out.rows, table))
+            if out.rejects is not None:
+                stamped = out.rejects.mutate(
+                    asset=ibis.literal(table), rejected_at=ibis.literal(now().to_pydatetime())
+                )
+                tables.db.insert("rejects", engine.conformed(stamped, "rejects"))
+        written = tables.db.table(table).filter(ibis._[TABLES[table].partition_column] == day)
+        results = [engine_schema_result(written, table)]
+        info = {"dagster/row_count": window.rows, "window": f"{day}..{day}"}
+        if out.rejects is not None:
+            reasons = (
+                tables.db.table("rejects")
+                .filter((ibis._.asset == table) & (ibis._.partition_date == day))
+                .reason.value_counts()
+                .execute()
+            )
+            rejected = int(reasons.iloc[:, 1].sum())
+            info["rejected_rows"] = rejected
+            if rejected:
+                info["reject_reasons"] = dg.MetadataValue.json(
+                    {str(r): int(n) for r, n in reasons.itertuples(index=False)}
+                )
+            if out.received is not None:
+                received = int(out.received.count().execute())
+                results.append(checks.reconciles(received, window.rows, rejected))
+        results += [check(tables, written) for check in extra_checks]
+        keys = TABLES[table].sort_key
+        preview = written.order_by(keys).limit(PREVIEW_ROWS).execute() if keys else None
+        if preview is not None:
+            info["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
+        extra = metadata(tables, written) if metadata else {}
+    context.log.info(f"{table}: wrote {window.rows} rows as of {day} in the engine")
+    return dg.MaterializeResult(metadata={**info, **extra}, check_results=results)
+
+
+def engine_schema_result(written: ir.Table, table: str) -> dg.AssetCheckResult:
+    """The table's Pandera model, counted in the engine: failures, per rule, and a sample."""
+    failures, by_rule, sample = engine.failing_counts(written, table)
+    rows = int(written.count().execute())
+    if not failures:
+        return checks.failing_rows("schema", pd.DataFrame(), rows=rows)
+    return dg.AssetCheckResult(
+        check_name="schema",
+        passed=False,
+        metadata={
+            "failures": failures,
+            "failing_sample": checks.sample_metadata(sample),
+            "failures_by_check": dg.MetadataValue.json(by_rule),
+            "rows": rows,
+        },
+    )
+
+
+def engine_foreign_key(check_name: str, column: str, parent: str) -> EngineCheck:
+    """Every value of ``column`` exists in the parent snapshot of the same day."""
+
+    def check(tables: engine.Tables, written: ir.Table) -> dg.AssetCheckResult:
+        day = written.as_of.max().execute()
+        keys = tables.snapshot(parent, day)[column]
+        orphans = written.filter(~written[column].isin(keys))
+        return checks.failing_rows(
+            check_name,
+            orphans.limit(checks.SAMPLE_ROWS).execute(),
+            parent=parent,
+            failures=int(orphans.count().execute()),
+        )
+
+    return check

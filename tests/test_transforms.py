@@ -1,7 +1,9 @@
 """Pure transformations, on small frames whose answers are worked out by hand."""
 
+import json
 from datetime import date
 
+import ibis
 import pandas as pd
 import pytest
 
@@ -43,7 +45,7 @@ def test_clean_movies_quarantines_each_bad_row_with_its_reason():
 
 
 def test_clean_ratings_reasons_and_dedup():
-    raw = pd.DataFrame(
+    ratings, rejects = _clean_ratings(
         {
             "user_id": [1, 1, 1, 2, 2, 3],
             "movie_id": [10, 10, 11, 10, 99, 10],
@@ -51,22 +53,48 @@ def test_clean_ratings_reasons_and_dedup():
             "timestamp": [100, 200, 300, 400, 500, 600],
         }
     )
-    ratings, rejects = t.clean_ratings(raw, pd.Series([10, 11]), DAY)
     assert ratings[["user_id", "movie_id", "rating"]].values.tolist() == [[1, 10, 4.5]]
-    reasons = dict(
-        zip(
-            rejects["raw"].str.extract(r'"timestamp": (\d+)')[0].astype(int),
-            rejects["reason"],
-            strict=True,
-        )
-    )
-    assert reasons == {
+    assert ratings["rated_at"].tolist() == [pd.Timestamp("1970-01-01 00:03:20")]
+    assert _reasons(rejects) == {
         100: "superseded by a later rating of the same movie by the same user",
         300: "rating not in 0.5..5 in half stars",
         400: "rating not in 0.5..5 in half stars",
         500: "movie not in movies",
         600: "rating missing",
     }
+
+
+def test_an_invalid_re_rating_never_discards_the_valid_one():
+    """Validate first, then keep the latest valid rating (an out-of-range 9.0 came later)."""
+    ratings, rejects = _clean_ratings(
+        {"user_id": [4, 4], "movie_id": [10, 10], "rating": [4.0, 9.0], "timestamp": [700, 800]}
+    )
+    assert ratings[["user_id", "movie_id", "rating"]].values.tolist() == [[4, 10, 4.0]]
+    assert _reasons(rejects) == {800: "rating not in 0.5..5 in half stars"}
+    raw = json.loads(rejects["raw"].iloc[0])
+    assert raw == {
+        "user_id": 4,
+        "movie_id": 10,
+        "rating": 9.0,
+        "timestamp": 800,
+        "rating_date": "1970-01-01",
+        "source": "test",
+    }
+
+
+def _clean_ratings(columns: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """clean_ratings run by DuckDB through Ibis on a small frame, back as pandas."""
+    raw = pd.DataFrame(columns)
+    raw["rating_date"] = pd.to_datetime(raw["timestamp"], unit="s").dt.date
+    raw["source"] = "test"
+    movies = ibis.memtable(pd.DataFrame({"movie_id": [10, 11]}))
+    ratings, rejects = t.clean_ratings(ibis.memtable(raw), movies, DAY)
+    return ratings.to_pandas().sort_values(["user_id", "movie_id"]), rejects.to_pandas()
+
+
+def _reasons(rejects: pd.DataFrame) -> dict[int, str]:
+    stamps = [json.loads(r)["timestamp"] for r in rejects["raw"]]
+    return dict(zip(stamps, rejects["reason"], strict=True))
 
 
 def test_clean_cpi_rejects_missing_values_and_builds_months():
@@ -224,7 +252,8 @@ def test_trending_counts_the_seven_days_ending_each_day():
         }
     )
     movies = pd.DataFrame({"movie_id": [1, 2], "title": ["A", "B"]})
-    out = f.trending(ratings, movies, date(2020, 1, 8))
+    out = f.trending(ibis.memtable(ratings), ibis.memtable(movies), date(2020, 1, 8)).to_pandas()
+    out["window_end"] = pd.to_datetime(out["window_end"])
     on_7th = out[out["window_end"] == "2020-01-07"]
     on_8th = out[out["window_end"] == "2020-01-08"].sort_values("rank")
     assert on_7th[["movie_id", "ratings_7d"]].values.tolist() == [[1, 2]]

@@ -6,8 +6,8 @@ from dagster_duckdb import DuckDBResource
 from movie_assets import checks
 from movie_assets.clean import transforms as t
 from movie_assets.partitions import daily_partitions, snapshot_day
-from movie_assets.warehouse import read_events, read_snapshot
-from movie_assets.writing import write_partition
+from movie_assets.warehouse import read_snapshot
+from movie_assets.writing import Output, engine_foreign_key, write_engine, write_partition
 
 GROUP = "clean"
 ALL_EVENTS = dg.AssetDep("raw_ratings", partition_mapping=dg.AllPartitionMapping())
@@ -186,7 +186,7 @@ def tags(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Materi
 @dg.asset(
     partitions_def=daily_partitions,
     group_name=GROUP,
-    kinds={"duckdb", "pandas"},
+    kinds={"duckdb", "ibis"},
     deps=[ALL_EVENTS, "movies"],
     check_specs=[
         checks.schema_spec("ratings"),
@@ -198,10 +198,20 @@ def ratings(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Mat
     """Every rating made up to the as-of day, typed, deduplicated (latest per user and movie).
 
     A snapshot, not a daily slice: a user re-rating a movie on a later day supersedes
-    the earlier rating, so deduplication needs the whole history.
+    the earlier rating, so deduplication needs the whole history. Runs in the engine.
     """
     day = snapshot_day(context)
-    with duckdb.get_connection() as con:
-        raw = read_events(con, "raw_ratings", daily_partitions.start.date(), day)
-        movie_rows = read_snapshot(con, "movies", day)
-    return _write_known_movies(context, duckdb, "ratings", t.clean_ratings, raw, movie_rows, day)
+
+    def build(tables):
+        raw = tables.events("raw_ratings", daily_partitions.start.date(), day)
+        rows, rejects = t.clean_ratings(raw, tables.snapshot("movies", day), day)
+        return Output(rows, rejects, received=raw)
+
+    return write_engine(
+        context,
+        duckdb,
+        "ratings",
+        day,
+        build,
+        extra_checks=[engine_foreign_key("movie_exists", "movie_id", "movies")],
+    )

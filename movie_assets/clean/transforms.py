@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
+from movie_assets import engine
 from movie_assets.clean.titles import display_title, match_key, split_year
 from movie_assets.warehouse import quarantine
 
 NO_GENRES = "(no genres listed)"
+RATING_SCALE = (0.5, 5.0)
+STARS_REASON = "rating not in 0.5..5 in half stars"
+# A rejected rating's fields as received (the raw_ratings columns less ingested_at).
+RAW_RATING_FIELDS = ("user_id", "movie_id", "rating", "timestamp", "rating_date", "source")
 
 
 def _split(frame: pd.DataFrame, bad: pd.Series, reasons: pd.Series, source: str, day):
@@ -205,41 +212,51 @@ def link_films(movies: pd.DataFrame, films: pd.DataFrame, links: pd.DataFrame) -
     )
 
 
+SUPERSEDED = "superseded by a later rating of the same movie by the same user"
+
+
 def clean_ratings(
-    raw: pd.DataFrame, movie_ids: pd.Series, as_of: date
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed ratings as of a day: valid stars, known movies, the latest per user and movie."""
-    rating = pd.to_numeric(raw["rating"], errors="coerce")
-    stars_ok = rating.between(0.5, 5.0) & ((rating * 2).round() == rating * 2)
-    order = raw.sort_values(["timestamp"], kind="stable").index
-    superseded = pd.Series(False, index=raw.index)
-    superseded[order] = raw.loc[order].duplicated(["user_id", "movie_id"], keep="last").to_numpy()
-    reason = _first_reason(
-        [
-            (rating.isna(), "rating missing"),
-            (~stars_ok, "rating not in 0.5..5 in half stars"),
-            (~raw["movie_id"].isin(movie_ids), "movie not in movies"),
-            (superseded, "superseded by a later rating of the same movie by the same user"),
-        ],
-        raw.index,
+    raw: ir.Table, movies: ir.Table, as_of: date, source: str = "raw_ratings"
+) -> tuple[ir.Table, ir.Table]:
+    """Typed ratings as of a day: valid stars, known movies, the latest per user and movie.
+
+    An engine expression (it runs over every rating ever received). Validity comes
+    first: only valid ratings compete for "latest", so a later out-of-range re-rating
+    never discards the user's earlier valid one. Equal timestamps are ordered by
+    rating, so the choice does not depend on storage order.
+    """
+    rating = raw.rating
+    reason = ibis.cases(
+        (rating.isnull(), "rating missing"),
+        (~(rating.between(*RATING_SCALE) & ((rating * 2).round() == rating * 2)), STARS_REASON),
+        (~raw.movie_id.isin(movies.movie_id), "movie not in movies"),
+        else_=ibis.null("string"),
     )
-    bad = reason.notna()
-    rejects = quarantine(
-        raw[bad], reason[bad].reset_index(drop=True), "raw_ratings", pd.Timestamp(as_of)
+    marked = raw.mutate(reason=reason)
+    latest_first = ibis.window(
+        group_by=["user_id", "movie_id"], order_by=[ibis.desc("timestamp"), ibis.desc("rating")]
     )
-    good = raw[~bad]
-    rated_at = pd.to_datetime(good["timestamp"], unit="s")
-    ratings = pd.DataFrame(
-        {
-            "as_of": pd.Timestamp(as_of),
-            "user_id": good["user_id"],
-            "movie_id": good["movie_id"],
-            "rating": rating[good.index],
-            "rated_at": rated_at,
-            "rating_date": rated_at.dt.normalize(),
-        }
+    valid = marked.filter(marked.reason.isnull()).mutate(newer=ibis.row_number().over(latest_first))
+    kept = valid.filter(valid.newer == 0)
+    invalid = marked.filter(marked.reason.notnull()).select(*RAW_RATING_FIELDS, "reason")
+    superseded = valid.filter(valid.newer > 0).mutate(reason=ibis.literal(SUPERSEDED))
+    rejected = invalid.union(superseded.select(*RAW_RATING_FIELDS, "reason"))
+    rejects = rejected.select(
+        partition_date=ibis.literal(as_of),
+        source=ibis.literal(source),
+        raw=engine.json_text({f: rejected[f] for f in RAW_RATING_FIELDS}),
+        reason=rejected.reason,
     )
-    return ratings.reset_index(drop=True), rejects
+    rated_at = kept.timestamp.as_timestamp("s")
+    ratings = kept.select(
+        as_of=ibis.literal(as_of),
+        user_id=kept.user_id,
+        movie_id=kept.movie_id,
+        rating=kept.rating,
+        rated_at=rated_at,
+        rating_date=rated_at.date(),
+    )
+    return ratings, rejects
 
 
 def clean_tags(

@@ -1,14 +1,15 @@
 """Features and the star schema, each a snapshot as of the partition's day."""
 
 import dagster as dg
+import ibis
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from movie_assets import checks
+from movie_assets import checks, engine
 from movie_assets.features import transforms as f
 from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.warehouse import read_snapshot
-from movie_assets.writing import write_partition
+from movie_assets.writing import Output, write_engine, write_partition
 
 GROUP = "features"
 
@@ -42,13 +43,22 @@ def movie_features(
 ) -> dg.MaterializeResult:
     """Rating stats, Bayesian score, categories, release timing, box office in constant dollars."""
     day = snapshot_day(context)
-    movies, ratings, films, links, cpi = _read(
-        duckdb, day, "movies", "ratings", "films", "film_links", "cpi_monthly"
-    )
+    movies, films, links, cpi = _read(duckdb, day, "movies", "films", "film_links", "cpi_monthly")
+    with duckdb.get_connection() as con:
+        ratings = engine.Tables(con).snapshot("ratings", day)
+        stats = f.rating_stats(ratings).execute()
+        global_mean = float(ratings.rating.mean().execute())
     frame = f.movie_features(
-        movies, ratings, films, links, cpi, day, config.min_votes, config.base_month or None
+        movies,
+        stats,
+        global_mean,
+        films,
+        links,
+        cpi,
+        day,
+        config.min_votes,
+        config.base_month or None,
     )
-    global_mean = float(ratings["rating"].mean())
     return write_partition(
         context,
         duckdb,
@@ -66,57 +76,62 @@ def movie_features(
     )
 
 
-def _feature(name: str, inputs: list[str], build, description: str):
-    """A snapshot feature built by one pure function of its inputs and the day."""
+def _engine_feature(name: str, inputs: list[str], build, description: str):
+    """A snapshot feature computed in the engine from its inputs' snapshots of the day."""
 
     @dg.asset(
         name=name,
         partitions_def=daily_partitions,
         group_name=GROUP,
-        kinds={"duckdb", "pandas"},
+        kinds={"duckdb", "ibis"},
         deps=inputs,
         description=description,
         check_specs=[checks.schema_spec(name)],
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         day = snapshot_day(context)
-        frame = build(*_read(duckdb, day, *inputs), day)
-        return write_partition(context, duckdb, name, frame, day, day)
+
+        def rows(tables: engine.Tables) -> Output:
+            return Output(build(*[tables.snapshot(i, day) for i in inputs], day))
+
+        return write_engine(context, duckdb, name, day, rows)
 
     return _asset
 
 
-user_features = _feature(
+user_features = _engine_feature(
     "user_features", ["ratings"], f.user_features, "Per-user activity and rating bias."
 )
-genre_daily = _feature(
+genre_daily = _engine_feature(
     "genre_daily",
     ["ratings", "movie_genres", "genres"],
     f.genre_daily,
     "Ratings per genre per day (a movie counts once per genre it has).",
 )
-viewing_hourly = _feature(
+viewing_hourly = _engine_feature(
     "viewing_hourly", ["ratings"], f.viewing_hourly, "Ratings by UTC weekday and hour."
 )
-trending = _feature(
+trending = _engine_feature(
     "trending",
     ["ratings", "movies"],
     f.trending,
     "For every day, the top 10 movies by ratings in the 7 days ending that day.",
 )
-fact_ratings = _feature(
+fact_ratings = _engine_feature(
     "fact_ratings",
     ["ratings"],
     lambda r, day: f.fact_ratings(r),
     "Star schema fact: one row per rating, keyed to dim_date by date_key.",
 )
-dim_movie = _feature(
+dim_movie = _engine_feature(
     "dim_movie", ["movie_features"], lambda m, day: m, "Star schema movie dimension."
 )
-dim_user = _feature("dim_user", ["user_features"], lambda u, day: u, "Star schema user dimension.")
-dim_date = _feature(
+dim_user = _engine_feature(
+    "dim_user", ["user_features"], lambda u, day: u, "Star schema user dimension."
+)
+dim_date = _engine_feature(
     "dim_date",
     ["ratings"],
-    lambda r, day: f.dim_date(r["rating_date"].min(), day),
+    lambda r, day: ibis.memtable(f.dim_date(r.rating_date.min().execute(), day)),
     "Star schema calendar from the first rating to the as-of day.",
 )

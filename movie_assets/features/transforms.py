@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -68,9 +70,17 @@ def constant_dollars(
     return nominal * (index.get(base, np.nan) / release_month.map(index))
 
 
+def rating_stats(ratings: ir.Table) -> ir.Table:
+    """Count and mean per movie: the one pass over the ratings that movie features need."""
+    return ratings.group_by("movie_id").aggregate(
+        rating_count=ratings.count(), rating_mean=ratings.rating.mean()
+    )
+
+
 def movie_features(
     movies: pd.DataFrame,
-    ratings: pd.DataFrame,
+    stats: pd.DataFrame,
+    global_mean: float,
     films: pd.DataFrame,
     film_links: pd.DataFrame,
     cpi_monthly: pd.DataFrame,
@@ -78,8 +88,8 @@ def movie_features(
     min_votes: int = DEFAULT_MIN_VOTES,
     base_month: str | None = None,
 ) -> pd.DataFrame:
-    stats = ratings.groupby("movie_id")["rating"].agg(rating_count="size", rating_mean="mean")
-    global_mean = float(ratings["rating"].mean())
+    """Catalogue-sized: the per-movie stats come from the engine (``rating_stats``)."""
+    stats = stats[["movie_id", "rating_count", "rating_mean"]]
     out = movies.drop(columns="as_of").merge(stats, on="movie_id", how="left")
     out["rating_count"] = out["rating_count"].fillna(0).astype(int)
     out["weighted_score"] = bayesian_score(
@@ -108,91 +118,101 @@ def movie_features(
     return out
 
 
-def user_features(ratings: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    global_mean = ratings["rating"].mean()
-    out = (
-        ratings.groupby("user_id")
-        .agg(
-            rating_count=("rating", "size"),
-            rating_mean=("rating", "mean"),
-            first_rated_at=("rated_at", "min"),
-            last_rated_at=("rated_at", "max"),
-            active_days=("rating_date", "nunique"),
-        )
-        .reset_index()
+def user_features(ratings: ir.Table, as_of: date) -> ir.Table:
+    per_user = ratings.group_by("user_id").aggregate(
+        rating_count=ratings.count(),
+        rating_mean=ratings.rating.mean(),
+        first_rated_at=ratings.rated_at.min(),
+        last_rated_at=ratings.rated_at.max(),
+        active_days=ratings.rating_date.nunique(),
     )
-    out["user_bias"] = out["rating_mean"] - global_mean
-    out["activity_level"] = pd.cut(
-        out["rating_count"], bins=[0, 49, 199, np.inf], labels=["Light", "Regular", "Heavy"]
-    ).astype(str)
-    out["as_of"] = pd.Timestamp(as_of)
-    return out
+    count = per_user.rating_count
+    return per_user.mutate(
+        user_bias=per_user.rating_mean - ratings.rating.mean().as_scalar(),
+        activity_level=ibis.cases((count <= 49, "Light"), (count <= 199, "Regular"), else_="Heavy"),
+        as_of=ibis.literal(as_of),
+    )
 
 
 def genre_daily(
-    ratings: pd.DataFrame, movie_genres: pd.DataFrame, genres: pd.DataFrame, as_of: date
-) -> pd.DataFrame:
-    named = movie_genres.merge(genres[["genre_id", "genre"]], on="genre_id")[["movie_id", "genre"]]
-    joined = ratings[["movie_id", "rating_date", "rating"]].merge(named, on="movie_id")
-    out = (
-        joined.groupby(["rating_date", "genre"])["rating"]
-        .agg(rating_count="size", rating_mean="mean")
-        .reset_index()
+    ratings: ir.Table, movie_genres: ir.Table, genres: ir.Table, as_of: date
+) -> ir.Table:
+    """Ratings per genre per day: a movie counts once for each genre it has."""
+    named = movie_genres.select("movie_id", "genre_id").join(
+        genres.select("genre_id", "genre"), "genre_id"
     )
-    out["as_of"] = pd.Timestamp(as_of)
-    return out
+    joined = ratings.select("movie_id", "rating_date", "rating").join(named, "movie_id")
+    return (
+        joined.group_by(["rating_date", "genre"])
+        .aggregate(rating_count=joined.count(), rating_mean=joined.rating.mean())
+        .mutate(as_of=ibis.literal(as_of))
+    )
 
 
-def viewing_hourly(ratings: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Ratings by UTC weekday and hour, all 168 cells present."""
-    stamp = pd.to_datetime(ratings["rated_at"])
-    counts = pd.crosstab(stamp.dt.weekday.rename("weekday"), stamp.dt.hour.rename("hour"))
-    counts = counts.reindex(index=range(7), columns=range(24), fill_value=0)
-    out = counts.stack().rename("rating_count").reset_index()
-    out["weekday_name"] = out["weekday"].map(dict(enumerate(WEEKDAYS)))
-    out["as_of"] = pd.Timestamp(as_of)
-    return out
+def weekday_hour_grid() -> ir.Table:
+    """All 168 cells of the week, so an hour without ratings is a zero, not a gap."""
+    cells = [(d, name, h) for d, name in enumerate(WEEKDAYS) for h in range(24)]
+    return ibis.memtable(pd.DataFrame(cells, columns=["weekday", "weekday_name", "hour"]))
+
+
+def viewing_hourly(ratings: ir.Table, as_of: date) -> ir.Table:
+    """Ratings by UTC weekday (0 is Monday) and hour, all 168 cells present."""
+    stamped = ratings.select(
+        weekday=ratings.rated_at.day_of_week.index(), hour=ratings.rated_at.hour()
+    )
+    counts = stamped.group_by(["weekday", "hour"]).aggregate(rating_count=stamped.count())
+    grid = weekday_hour_grid()
+    joined = grid.left_join(counts, ["weekday", "hour"])
+    return joined.select(
+        as_of=ibis.literal(as_of),
+        weekday=grid.weekday,
+        weekday_name=grid.weekday_name,
+        hour=grid.hour,
+        rating_count=joined.rating_count.fill_null(0),
+    )
 
 
 def trending(
-    ratings: pd.DataFrame, movies: pd.DataFrame, as_of: date, window: int = 7, top: int = 10
-):
-    """For every day, the top movies by ratings in the `window` days ending that day."""
-    daily = ratings.groupby(["rating_date", "movie_id"]).size().rename("n").reset_index()
-    shifted = pd.concat(
-        [
-            daily.assign(window_end=daily["rating_date"] + pd.Timedelta(days=k))
-            for k in range(window)
-        ]
+    ratings: ir.Table, movies: ir.Table, as_of: date, window: int = 7, top: int = 10
+) -> ir.Table:
+    """For every day, the top movies by ratings in the ``window`` days ending that day.
+
+    Each day's count per movie is spread over the ``window`` days whose window holds
+    it, then summed; ties rank by movie id.
+    """
+    daily = ratings.group_by(["rating_date", "movie_id"]).aggregate(n=ratings.count())
+    offsets = ibis.memtable(pd.DataFrame({"k": range(window)}))
+    shifted = daily.cross_join(offsets)
+    shifted = shifted.select(
+        "movie_id", "n", window_end=(shifted.rating_date + shifted.k.as_interval("D")).cast("date")
     )
-    shifted = shifted[shifted["window_end"] <= pd.Timestamp(as_of)]
-    counts = (
-        shifted.groupby(["window_end", "movie_id"])["n"].sum().rename("ratings_7d").reset_index()
+    shifted = shifted.filter(shifted.window_end <= as_of)
+    counts = shifted.group_by(["window_end", "movie_id"]).aggregate(ratings_7d=shifted.n.sum())
+    order = ibis.window(
+        group_by="window_end", order_by=[ibis.desc("ratings_7d"), ibis.asc("movie_id")]
     )
-    counts = counts.sort_values(
-        ["window_end", "ratings_7d", "movie_id"], ascending=[True, False, True]
+    ranked = counts.mutate(rank=ibis.row_number().over(order) + 1)
+    ranked = ranked.filter(ranked["rank"] <= top)
+    return ranked.join(movies.select("movie_id", "title"), "movie_id").mutate(
+        as_of=ibis.literal(as_of)
     )
-    counts["rank"] = counts.groupby("window_end").cumcount() + 1
-    out = counts[counts["rank"] <= top].merge(movies[["movie_id", "title"]], on="movie_id")
-    out["as_of"] = pd.Timestamp(as_of)
-    return out
 
 
-def date_key(stamp: pd.Series) -> pd.Series:
-    stamp = pd.to_datetime(stamp)
-    return stamp.dt.year * 10000 + stamp.dt.month * 100 + stamp.dt.day
+def date_key(day: ir.DateValue) -> ir.IntegerValue:
+    return day.year() * 10000 + day.month() * 100 + day.day()
 
 
-def fact_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
-    return ratings.assign(date_key=date_key(ratings["rating_date"]))
+def fact_ratings(ratings: ir.Table) -> ir.Table:
+    return ratings.mutate(date_key=date_key(ratings.rating_date))
 
 
-def dim_date(first: pd.Timestamp, as_of: date) -> pd.DataFrame:
+def dim_date(first: date, as_of: date) -> pd.DataFrame:
+    """The calendar from the first rating to the as-of day (small: one row per day)."""
     days = pd.date_range(first, pd.Timestamp(as_of), freq="D")
     return pd.DataFrame(
         {
             "as_of": pd.Timestamp(as_of),
-            "date_key": date_key(pd.Series(days)),
+            "date_key": days.year * 10000 + days.month * 100 + days.day,
             "date": days,
             "year": days.year,
             "quarter": days.quarter,
