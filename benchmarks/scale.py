@@ -860,6 +860,7 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in hidden:
         hidden[sys.argv[1]](*sys.argv[2:])
         return
+    sys.stdout.reconfigure(line_buffering=True)  # figures show up as they come, even in a pipe
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     commands = {
