@@ -287,8 +287,8 @@ def _lines(fields: list[np.ndarray], sep: bytes = b",") -> tuple[np.ndarray, np.
 class _LineWriter:
     """Writes blocks of lines to a stream, slipping the bad lines in at their line numbers."""
 
-    def __init__(self, stream, member: str, bad: dict[int, BadLine], first_line: int = 1):
-        self.stream, self.member, self.line = stream, member, first_line
+    def __init__(self, stream, bad: dict[int, BadLine]):
+        self.stream, self.line = stream, 1
         self.bad = dict(sorted(bad.items()))
 
     def text(self, data: bytes) -> None:
@@ -416,7 +416,7 @@ def movielens_zip(
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         archive.writestr(root + "README.txt", _readme(release, ratings, seed))
         with archive.open(root + "ratings.csv", "w", force_zip64=True) as stream:
-            writer = _LineWriter(stream, "ratings.csv", bad)
+            writer = _LineWriter(stream, bad)
             writer.text((HEADERS["ratings"] + "\n").encode())
             bounds = np.searchsorted(np.cumsum(activity), np.arange(BLOCK, ratings, BLOCK))
             for block in np.split(np.arange(users), np.unique(bounds)):
@@ -432,7 +432,8 @@ def movielens_zip(
             writer.close()
         archive.writestr(root + "movies.csv", _movies_csv(movie_ids, years, rng))
         archive.writestr(root + "links.csv", _links_csv(movie_ids, rng))
-        archive.writestr(root + "tags.csv", _tags_csv(tags, activity, cdf, movie_ids, rng))
+        with archive.open(root + "tags.csv", "w", force_zip64=True) as stream:
+            _write_tags(stream, tags, activity, cdf, movie_ids, rng)
     tmp.replace(path)
     manifest = Manifest(
         layout=release,
@@ -533,9 +534,9 @@ def _links_csv(movie_ids: np.ndarray, rng) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _tags_csv(tags: int, activity, cdf, movie_ids, rng) -> bytes:
+def _write_tags(stream, tags: int, activity, cdf, movie_ids, rng) -> None:
     """Tags from a few heavy taggers (about 9% of users), on popular movies, Zipf vocabulary."""
-    lines = [HEADERS["tags"]]
+    stream.write((HEADERS["tags"] + "\n").encode())
     if tags:
         taggers = rng.choice(len(activity), max(1, len(activity) * 9 // 100), replace=False)
         weight = rng.pareto(1.0, len(taggers)) + 1
@@ -547,16 +548,18 @@ def _tags_csv(tags: int, activity, cdf, movie_ids, rng) -> bytes:
         stamp = rng.integers(first, last, tags)
         order = np.lexsort((stamp, movie_ids[movie], user))
         vocab = [_csv_field(t) for t in TAG_WORDS]
-        for u, m, w, s in zip(
-            (user[order] + 1).tolist(),
-            movie_ids[movie[order]].tolist(),
-            word[order].tolist(),
-            stamp[order].tolist(),
-            strict=True,
-        ):
-            tag = vocab[w] if w < len(vocab) else f"{WORDS[w % len(WORDS)].lower()} {w}"
-            lines.append(f"{u},{m},{tag},{s}")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        for part in np.array_split(order, max(1, tags // 500_000)):
+            lines = []
+            for u, m, w, t in zip(
+                (user[part] + 1).tolist(),
+                movie_ids[movie[part]].tolist(),
+                word[part].tolist(),
+                stamp[part].tolist(),
+                strict=True,
+            ):
+                tag = vocab[w] if w < len(vocab) else f"{WORDS[w % len(WORDS)].lower()} {w}"
+                lines.append(f"{u},{m},{tag},{t}\n")
+            stream.write("".join(lines).encode("utf-8"))
 
 
 # --- Netflix Prize --------------------------------------------------------------------------
@@ -618,7 +621,7 @@ def netflix_folder(
     with (folder / "probe.txt").open("wb") as probe:
         for i, part in enumerate(np.array_split(np.arange(movies), NETFLIX_FILES), start=1):
             with (folder / f"combined_data_{i}.txt").open("wb") as out:
-                writer = _LineWriter(out, f"combined_data_{i}.txt", bad if i == 1 else {})
+                writer = _LineWriter(out, bad if i == 1 else {})
                 ends = np.cumsum(counts[part])
                 cuts_at = np.searchsorted(ends, np.arange(BLOCK, ends[-1], BLOCK))
                 for block in np.split(part, np.unique(cuts_at)):
