@@ -32,13 +32,14 @@ def build_resources(path: Path | None = None) -> dict:
     path = Path(path or warehouse_path())
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
-        # Two cores: leave one for the webserver and Dash. DuckDB would otherwise cache up
-        # to 80% of RAM while a large source streams in (benchmarks/ingest_memory.py).
+        # DuckDB would otherwise take every core and cache up to 80% of RAM; beyond the
+        # limit it spills to disk. The relational layers run inside DuckDB (docs/scale.md),
+        # so a run uses both cores; set MOVIE_DUCKDB_THREADS=1 to leave one to the servers.
         "duckdb": Warehouse(
             database=str(path),
             connection_config={
-                "threads": 1,
-                "memory_limit": os.environ.get("MOVIE_DUCKDB_MEMORY", "1GB"),
+                "threads": int(os.environ.get("MOVIE_DUCKDB_THREADS", "2")),
+                "memory_limit": os.environ.get("MOVIE_DUCKDB_MEMORY", "2GB"),
             },
         ),
         "source": SourceResource(),
