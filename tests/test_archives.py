@@ -12,6 +12,7 @@ import io
 import zipfile
 from datetime import UTC, date, datetime
 
+import dagster as dg
 import numpy as np
 import pytest
 
@@ -24,13 +25,20 @@ from benchmarks.archives import (
     netflix_folder,
     netflix_shape,
 )
-from movie_assets.sources.files import SourceFileError
+from movie_assets import partitions
 from movie_assets.sources.movielens_files import MovieLensFiles
 from movie_assets.sources.netflix import NetflixPrize
 
 WHOLE_SPAN = (date(1995, 1, 1), date(2019, 12, 31))
 RATINGS = 30_000
 BAD = {2: "missing_field", 1_000: "rating", 1_001: "blank", 29_000: "rating"}
+
+
+@pytest.fixture(autouse=True)
+def partitions_cover_the_archives(monkeypatch):
+    """As a user sets MOVIE_PARTITIONS_START/END to the data's span (1995 to 2019 here)."""
+    span = dg.DailyPartitionsDefinition(start_date="1995-01-01", end_date="2020-01-01")
+    monkeypatch.setattr(partitions, "daily_partitions", span)
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +79,6 @@ def test_movielens_ratings_read_back_with_rejects_at_their_lines(movielens):
     assert not got.rows.duplicated(["user_id", "movie_id"]).any()
 
 
-@pytest.mark.xfail(
-    raises=SourceFileError,
-    strict=False,
-    reason="the pandas ratings reader stops the whole read on a line with too many fields "
-    "instead of rejecting that line (docs/sources.md)",
-)
 def test_movielens_extra_field_is_a_reject(tmp_path):
     path = tmp_path / "ml-25m.zip"
     movielens_zip(path, 2_000, seed=1, bad_lines={70: "extra_field"})

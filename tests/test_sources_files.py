@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
+from movie_assets.sources.base import Received
 from movie_assets.sources.composite import parse_spec
 from movie_assets.sources.files import SourceFileError
 from movie_assets.sources.fred import FredCpi
@@ -31,6 +32,12 @@ def _tuples(frame: pd.DataFrame) -> set[tuple]:
             index=False
         )
     }
+
+
+def _by_line(rejects: pd.DataFrame) -> pd.DataFrame:
+    """Rejects in file order (a reader books field-count errors before value errors)."""
+    line = rejects["reason"].str.extract(r" line (\d+):")[0].astype(int)
+    return rejects.assign(line=line).sort_values("line", kind="stable").drop(columns="line")
 
 
 # --- MovieLens ----------------------------------------------------------------------------------
@@ -94,13 +101,14 @@ def test_movielens_bad_lines_are_rejected_with_file_and_line(tmp_path):
     reader = MovieLensFiles(str(fx.movielens_csv_zip(tmp_path / "ml.zip", s, extra_ratings=bad)))
     got = reader.ratings(date(1995, 1, 9), LAST)  # the window holds the first partition day
     assert _tuples(got.rows) == set(s.ratings)
+    got = Received(got.rows, _by_line(got.rejects))
     reasons = list(got.rejects["reason"])
     n = len(s.ratings) + 1
     assert reasons == [
         f"ml.zip:ratings.csv line {n + 1}: rating not a number",
         f"ml.zip:ratings.csv line {n + 2}: user id not an integer",
         f"ml.zip:ratings.csv line {n + 3}: date unparseable",
-        f"ml.zip:ratings.csv line {n + 4}: date unparseable",
+        f"ml.zip:ratings.csv line {n + 4}: 3 fields, expected 4 (truncated or shifted line?)",
     ]
     # dated rejects are booked on their day; undated ones on the first partition day
     assert list(got.rejects["partition_date"].dt.date) == [
@@ -111,6 +119,37 @@ def test_movielens_bad_lines_are_rejected_with_file_and_line(tmp_path):
     ]
     # a window without the first partition day does not report the undated lines again
     assert len(reader.ratings(FIRST, LAST).rejects) == 2
+
+
+def test_every_ratings_line_lands_in_rows_or_rejects(tmp_path):
+    """A BOM, a stray comma, a blank line and dates outside the partition span (1995-01-09 to
+    2016-10-16): each line is a row or a reject with its line and reason, none stops the read."""
+    s = fx.sample()
+    ts = s.ratings[0][3]
+    bad = [f"1,2,3.0,{ts},oops", "", "1,2,4.0,-86400", "1,2,4.0,1893456000"]
+    archive = fx.movielens_csv_zip(tmp_path / "ml.zip", s, extra_ratings=bad)
+    with zipfile.ZipFile(archive) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    for name in ("ratings.csv", "movies.csv", "tags.csv"):
+        key = f"ml-latest-small/{name}"
+        members[key] = b"\xef\xbb\xbf" + members[key]
+    fx._zip(archive, members)
+    reader = MovieLensFiles(str(archive), AS_OF)
+    got = reader.ratings(date(1995, 1, 9), date(2016, 10, 16))
+    assert _tuples(got.rows) == set(s.ratings)
+    got = Received(got.rows, _by_line(got.rejects))
+    n = len(s.ratings) + 1
+    assert list(got.rejects["reason"]) == [
+        f"ml.zip:ratings.csv line {n + 1}: 5 fields, expected 4 (truncated or shifted line?)",
+        f"ml.zip:ratings.csv line {n + 2}: blank line",
+        f"ml.zip:ratings.csv line {n + 3}: dated before the first partition (1995-01-09)",
+        f"ml.zip:ratings.csv line {n + 4}: dated after the last partition (2016-10-16)",
+    ]
+    assert list(got.rejects["raw"]) == [bad[0], "", "1,2,4.0,-86400", "1,2,4.0,1893456000"]
+    lines_in = len(members["ml-latest-small/ratings.csv"].splitlines()) - 1  # less the header
+    assert len(got.rows) + len(got.rejects) == lines_in
+    assert len(reader.movies().rows) == len(s.movies)
+    assert len(reader.tags().rows) == 1
 
 
 def test_movielens_out_of_range_rating_passes_to_the_clean_layer(tmp_path):

@@ -84,6 +84,14 @@ def first_partition_day() -> date:
     return daily_partitions.start.date()
 
 
+def partition_span() -> tuple[date, date | None]:
+    """First and last day of the partitions (None: open-ended, up to today)."""
+    from movie_assets.partitions import daily_partitions
+
+    end = daily_partitions.end
+    return daily_partitions.start.date(), (end - pd.Timedelta(days=1)).date() if end else None
+
+
 def snapshot_day(as_of: date | None) -> date:
     """The day a snapshot's rejects are booked on: the run's partition, else today (UTC)."""
     return as_of or datetime.now(UTC).date()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ from movie_assets.sources.files import (
     Rejects,
     SourceFileError,
     as_int,
+    books_undated,
+    first_partition_day,
     local_copy,
     snapshot_day,
 )
@@ -124,12 +127,18 @@ def _records(
     header: bool,
     rejects: Rejects,
     day: date,
+    start: int = 1,
 ) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of each well-formed line; the others become rejects."""
+    """(line number, fields) of each well-formed line; the others become rejects.
+
+    A UTF-8 byte-order mark before the first line is not part of the header.
+    """
     for number, line in enumerate(
-        io.TextIOWrapper(stream, encoding, "surrogateescape", newline=""), start=1
+        io.TextIOWrapper(stream, encoding, "surrogateescape", newline=""), start=start
     ):
         text = line.rstrip("\r\n")
+        if number == 1:
+            text = text.removeprefix("\ufeff")
         if any("\udc80" <= ch <= "\udcff" for ch in text):
             raw = text.encode(encoding, "surrogateescape").decode("latin-1")
             rejects.add(day, raw, f"{label} line {number}: not valid {encoding} (wrong encoding?)")
@@ -159,12 +168,68 @@ def _records(
         yield number, fields
 
 
-def _guarded(chunks, label: str):
-    """pandas' own parse errors name the line but not the file: add it."""
+RATING_SEPARATORS = {"csv": ",", "dat": "::", "100k": "\t"}
+RATINGS_HEADER = ["userId", "movieId", "rating", "timestamp"]
+
+
+def _line_blocks(stream, size: int) -> Iterator[tuple[int, bytes]]:
+    """(number of the block's first line, the bytes of up to ``size`` lines)."""
+    number = 1
+    while lines := list(itertools.islice(stream, size)):
+        yield number, b"".join(lines)
+        number += len(lines)
+
+
+def _without_header(block: bytes, label: str) -> bytes:
+    """The block after ratings.csv's header line, which must name the four columns."""
+    header, _, rest = block.partition(b"\n")
+    fields = header.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r").split(",")
+    missing = [c for c in RATINGS_HEADER if c not in fields]
+    if missing:
+        raise SourceFileError(f"{label} line 1: missing column(s) {missing}; header is {fields}")
+    if fields[:4] != RATINGS_HEADER:
+        raise SourceFileError(f"{label} line 1: columns must be {RATINGS_HEADER}, got {fields}")
+    return rest
+
+
+def _parse_block(
+    block: bytes, start: int, sep: str, encoding: str, label: str, rejects: Rejects
+) -> tuple[pd.DataFrame, pd.Series]:
+    """String columns of the block's well-formed lines, and their line numbers."""
     try:
-        yield from chunks
-    except pd.errors.ParserError as err:
-        raise SourceFileError(f"{label}: {err}") from None
+        chunk = pd.read_csv(
+            io.BytesIO(block),
+            sep=sep,
+            header=None,
+            names=ratings_parse.COLUMNS,
+            dtype=str,
+            encoding=encoding,
+            skip_blank_lines=False,
+            keep_default_na=False,
+            na_values=[],
+            engine="c" if len(sep) == 1 else "python",
+        )
+        # Short and blank lines come back padded: those need the line-by-line reasons.
+        last = chunk["timestamp"]
+        if not (last.isna() | (last == "")).any():
+            return chunk, pd.Series(chunk.index + start, index=chunk.index)
+    except (pd.errors.ParserError, UnicodeDecodeError):
+        pass
+    records = list(
+        _records(
+            io.BytesIO(block),
+            label,
+            encoding,
+            sep,
+            ratings_parse.COLUMNS,
+            False,
+            rejects,
+            first_partition_day(),
+            start=start,
+        )
+    )
+    chunk = pd.DataFrame([f for _, f in records], columns=ratings_parse.COLUMNS, dtype="string")
+    return chunk, pd.Series([n for n, _ in records], index=chunk.index)
 
 
 class MovieLensFiles:
@@ -299,39 +364,27 @@ class MovieLensFiles:
         return ratings_parse.gather(self.ratings_batches(first, last))
 
     def ratings_batches(self, first: date, last: date) -> Iterator[Received]:
-        """The window's ratings chunk by chunk, each with the rejects met while reading it."""
+        """The window's ratings block by block, each with the rejects met while reading it.
+
+        A block of CHUNK_ROWS lines goes to pandas' C parser; a block that parser refuses
+        or that has short or blank lines is parsed line by line instead, so a bad line
+        becomes a reject with its line number and the rest of the file still loads.
+        """
         rejects = Rejects()
         layout = self.release.layout
         label = self.release.label("ratings")
-        options = {
-            "csv": {"sep": ",", "header": 0, "engine": "c"},
-            "dat": {"sep": "::", "header": None, "engine": "python"},
-            "100k": {"sep": "\t", "header": None, "engine": "c"},
-        }[layout]
-        header_lines = 1 if layout == "csv" else 0
+        sep = RATING_SEPARATORS[layout]
+        encoding = "utf-8" if layout == "csv" else "latin-1"
         with self.release.open("ratings") as stream:
-            chunks = pd.read_csv(
-                stream,
-                **options,
-                names=ratings_parse.COLUMNS if layout != "csv" else None,
-                dtype=str,
-                encoding="latin-1",
-                chunksize=CHUNK_ROWS,
-                skip_blank_lines=False,
-                keep_default_na=False,
-            )
-            for chunk in _guarded(chunks, label):
-                if layout == "csv":
-                    expected = ["userId", "movieId", "rating", "timestamp"]
-                    missing = [c for c in expected if c not in chunk.columns]
-                    if missing:
-                        raise SourceFileError(
-                            f"{label} line 1: missing column(s) {missing}; "
-                            f"header is {list(chunk.columns)}"
-                        )
-                    chunk = chunk[expected].set_axis(ratings_parse.COLUMNS, axis=1)
-                lines = pd.Series(chunk.index + 1 + header_lines, index=chunk.index)
-                sep = {"csv": ",", "dat": "::", "100k": "\t"}[layout]
+            for start, block in _line_blocks(stream, CHUNK_ROWS):
+                if start == 1 and layout == "csv":
+                    block = _without_header(block, label)
+                    start = 2
+                if not block:
+                    continue
+                # Unparseable lines have no date: booked on the first partition, once.
+                undated = rejects if books_undated(first, last) else Rejects()
+                chunk, lines = _parse_block(block, start, sep, encoding, label, undated)
                 rows = ratings_parse.split_chunk(
                     chunk, lines, label, first, last, rejects, separator=sep
                 )

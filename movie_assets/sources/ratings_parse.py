@@ -15,7 +15,13 @@ from datetime import date
 import pandas as pd
 
 from movie_assets.sources.base import Received
-from movie_assets.sources.files import Rejects, as_float, as_int, first_partition_day
+from movie_assets.sources.files import (
+    Rejects,
+    as_float,
+    as_int,
+    first_partition_day,
+    partition_span,
+)
 
 COLUMNS = ["user_id", "movie_id", "rating", "timestamp"]
 
@@ -48,23 +54,42 @@ def split_chunk(
     )
     # Timestamps, not dates: a chunk whose every date is missing still compares (all False).
     stamp = pd.to_datetime(parsed["timestamp"], unit="s", utc=True, errors="coerce")
-    end = pd.Timestamp(last, tz="UTC") + pd.Timedelta(days=1)
-    in_window = (stamp >= pd.Timestamp(first, tz="UTC")) & (stamp < end)
+    span_first, span_last = partition_span()
+    before = stamp < pd.Timestamp(span_first, tz="UTC")
+    after = (
+        stamp >= pd.Timestamp(span_last, tz="UTC") + pd.Timedelta(days=1)
+        if span_last
+        else pd.Series(False, index=text.index)
+    )
+    blank = text.fillna("").apply(lambda c: c.str.strip() == "").all(axis=1)
     reason = pd.Series(pd.NA, index=text.index, dtype="string")
-    for column, what in [
-        ("timestamp", "date unparseable"),
-        ("user_id", "user id not an integer"),
-        ("movie_id", "movie id not an integer"),
-        ("rating", "rating not a number"),
+    for failed, what in [
+        (blank, "blank line"),
+        (parsed["timestamp"].isna(), "date unparseable"),
+        (parsed["user_id"].isna(), "user id not an integer"),
+        (parsed["movie_id"].isna(), "movie id not an integer"),
+        (parsed["rating"].isna(), "rating not a number"),
+        (before, f"dated before the first partition ({span_first})"),
+        (after, f"dated after the last partition ({span_last})"),
     ]:
-        reason = reason.mask(reason.isna() & parsed[column].isna(), what)
+        reason = reason.mask(reason.isna() & failed, what)
     bad = reason.notna()
-    undated = bad & stamp.isna()
-    report = (bad & in_window) | (undated if first <= undated_day <= last else False)
+    # Each reject is booked on one day, so exactly one run's window reports it: its own
+    # day, or the nearest partition for dates outside the span, or the undated day.
+    booked = stamp.dt.tz_localize(None).dt.normalize()
+    booked = booked.mask(before, pd.Timestamp(span_first))
+    if span_last:
+        booked = booked.mask(after, pd.Timestamp(span_last))
+    booked = booked.fillna(pd.Timestamp(undated_day))
+    report = bad & (booked >= pd.Timestamp(first)) & (booked <= pd.Timestamp(last))
     for i in text.index[report]:
         raw = separator.join("" if pd.isna(v) else str(v) for v in text.loc[i].to_numpy())
-        booked = undated_day if pd.isna(stamp[i]) else stamp[i].date()
-        rejects.add(booked, raw, f"{label} line {lines[i]}: {reason[i]}")
+        if blank[i]:
+            raw = ""
+        rejects.add(booked[i].date(), raw, f"{label} line {lines[i]}: {reason[i]}")
+    in_window = (stamp >= pd.Timestamp(first, tz="UTC")) & (
+        stamp < pd.Timestamp(last, tz="UTC") + pd.Timedelta(days=1)
+    )
     keep = ~bad & in_window
     return parsed[keep]
 
