@@ -385,6 +385,12 @@ class Recommender(Base):
     inner_id: Int = pa.Field(nullable=True)
     bias: Float = pa.Field(nullable=False)
     factors: Series[object] = pa.Field(nullable=True, metadata={"sql": "DOUBLE[]"})
+    model: Str = pa.Field(
+        nullable=True,
+        isin=["svd", "als"],
+        description="svd: Surprise, dot product adds to the rating; als: preference factors, "
+        "the rating is the baseline alone (docs/evaluation.md)",
+    )
 
     class Config:
         unique = ["as_of", "entity", "raw_id"]

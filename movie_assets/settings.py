@@ -16,3 +16,8 @@ def warehouse_path() -> Path:
 
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", DATA_DIR / "dagster_home"))
+
+
+def model_scale_threshold() -> int:
+    """Ratings above which the model layer trains ALS instead of Surprise (docs/evaluation.md)."""
+    return int(os.environ.get("MOVIE_MODEL_SCALE_THRESHOLD", 150_000))

@@ -1,17 +1,33 @@
-"""The recommender: tuned Surprise models, honest metrics, top-10 lists and similar movies.
+"""The recommender: tuned models, honest metrics, top-10 lists and similar movies.
 
 ``svd_tuning`` runs the searches (minutes); ``recommender`` trains the chosen
-SVD and ``recommendations`` scores every user (seconds). Every model is stored
+model and ``recommendations`` scores every user (seconds). Every model is stored
 as tables, never pickled. The movie graph assets live in graph_assets.py.
+
+Two engines behind the same assets and tables, chosen by the snapshot's size
+(``settings.model_scale_threshold``): Surprise SVD, KNN and EASE for small data,
+implicit ALS with batched scoring (als.py, scale_eval.py) above the threshold.
+Each materialization records which in its metadata (``model``, ``engine_reason``).
 """
+
+from dataclasses import dataclass
 
 import dagster as dg
 import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from movie_assets import checks
-from movie_assets.model import evaluation, ranking, rating_models, svd, tuning
+from movie_assets import checks, settings
+from movie_assets.model import (
+    als,
+    arrays,
+    evaluation,
+    ranking,
+    rating_models,
+    scale_eval,
+    svd,
+    tuning,
+)
 from movie_assets.model.graph_assets import movie_centrality, movie_communities
 from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.warehouse import read_latest_snapshot, read_snapshot
@@ -36,9 +52,36 @@ WEEKLY_TUNING = dg.AssetDep(
 )
 SVD_SEARCH = "svd_"
 RANKING_SEARCH = "ranking_"
+ALS_SEARCH = "als_"
 # Fewer ratings than this: the user gets most-popular, the movie gets popular neighbours.
-MIN_USER_RATINGS = 5
-MIN_SIMILAR_RATINGS = 5
+MIN_USER_RATINGS = als.MIN_USER_RATINGS
+MIN_SIMILAR_RATINGS = als.MIN_SIMILAR_RATINGS
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Which models a snapshot gets: "svd" (Surprise) or "als" (the scale path), and why."""
+
+    model: str
+    reason: str
+
+    @property
+    def metadata(self) -> dict:
+        return {"model": self.model, "engine_reason": self.reason}
+
+
+def engine(duckdb: DuckDBResource, day) -> Engine:
+    with duckdb.get_connection() as con:
+        n = arrays.count_ratings(con, day)
+    limit = settings.model_scale_threshold()
+    if n > limit:
+        return Engine("als", f"{n:,} ratings > MOVIE_MODEL_SCALE_THRESHOLD {limit:,}")
+    return Engine("svd", f"{n:,} ratings <= MOVIE_MODEL_SCALE_THRESHOLD {limit:,}")
+
+
+def _arrays(duckdb: DuckDBResource, day) -> arrays.RatingArrays:
+    with duckdb.get_connection() as con:
+        return arrays.fetch_ratings(con, day)
 
 
 class TuningConfig(dg.Config):
@@ -51,6 +94,9 @@ class TuningConfig(dg.Config):
     reg_all: list[float] = tuning.SVD_GRID["reg_all"]
     ease_lambda: list[float] = tuning.RANKING_GRID["ease_lambda"]
     svd_weight: list[float] = tuning.RANKING_GRID["svd_weight"]
+    als_factors: list[int] = scale_eval.ALS_GRID["factors"]
+    als_regularization: list[float] = scale_eval.ALS_GRID["regularization"]
+    als_alpha: list[float] = scale_eval.ALS_GRID["alpha"]
     seed: int = 0
 
 
@@ -80,7 +126,11 @@ def _read(duckdb: DuckDBResource, day, *names: str) -> list[pd.DataFrame]:
 
 # Used until a weekly tuning exists within TUNING_MAX_AGE_DAYS of the day (a first run, or a
 # watch-log file for an old day): Surprise's SVD defaults and the middle of the ranking grid.
-UNTUNED = {SVD_SEARCH: {}, RANKING_SEARCH: {"ease_lambda": 100.0, "svd_weight": 0.1}}
+UNTUNED = {
+    SVD_SEARCH: {},
+    RANKING_SEARCH: {"ease_lambda": 100.0, "svd_weight": 0.1},
+    ALS_SEARCH: {},
+}
 TUNING_FRESH_DESCRIPTION = (
     f"A weekly svd_tuning at most {TUNING_MAX_AGE_DAYS} days old chose the parameters "
     "(else the untuned defaults were used: a warning)."
@@ -92,6 +142,7 @@ def _tuned(duckdb: DuckDBResource, day, search: str):
     with duckdb.get_connection() as con:
         try:
             table = read_latest_snapshot(con, "svd_tuning", day, TUNING_MAX_AGE_DAYS)
+            params = tuning.chosen(table, search)
         except LookupError as missing:
             check = dg.AssetCheckResult(
                 check_name="tuning_fresh",
@@ -104,7 +155,7 @@ def _tuned(duckdb: DuckDBResource, day, search: str):
     check = dg.AssetCheckResult(
         check_name="tuning_fresh", passed=True, metadata={"tuned_as_of": tuned_as_of}
     )
-    return tuning.chosen(table, search), tuned_as_of, check
+    return params, tuned_as_of, check
 
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -123,9 +174,33 @@ def svd_tuning(
 ) -> dg.MaterializeResult:
     """SVD search by cross-validated RMSE, then the served ranking's blend by validation NDCG@10.
 
-    Both see only the training side of the chronological hold-out (tuning.py).
+    Both see only the training side of the chronological hold-out (tuning.py). At
+    scale, an ALS grid by NDCG@10 on a sample of users instead (scale_eval.tune).
     """
     day = snapshot_day(context)
+    eng = engine(duckdb, day)
+    if eng.model == "als":
+        grid = {
+            "factors": config.als_factors,
+            "regularization": config.als_regularization,
+            "alpha": config.als_alpha,
+        }
+        best, rows = scale_eval.tune(_arrays(duckdb, day), grid, config.seed)
+        return write_partition(
+            context,
+            duckdb,
+            "svd_tuning",
+            rows.assign(as_of=pd.Timestamp(day)),
+            day,
+            day,
+            metadata={
+                **eng.metadata,
+                "chosen_model": "als",
+                "chosen_als_params": best,
+                "als_search": _md(rows.sort_values("rank")),
+                "tuned_on_users": scale_eval.TUNE_USERS,
+            },
+        )
     (ratings,) = _read(duckdb, day, "ratings")
     train, _ = evaluation.per_user_holdout(ratings)
     grid = {k: getattr(config, k) for k in tuning.SVD_GRID}
@@ -143,6 +218,7 @@ def svd_tuning(
         day,
         day,
         metadata={
+            **eng.metadata,
             "chosen_model": "svd",
             "chosen_svd_params": best_svd,
             "chosen_svd_cv_rmse": float(svd_rows.loc[svd_rows["chosen"], "mean_score"].iloc[0]),
@@ -167,8 +243,30 @@ def svd_tuning(
 def recommender(
     context: dg.AssetExecutionContext, config: ModelConfig, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    """Biased SVD with the tuned parameters on every rating up to the as-of day, as tables."""
+    """Biased SVD (ALS and a baseline at scale) with the tuned parameters, as tables."""
     day = snapshot_day(context)
+    eng = engine(duckdb, day)
+    if eng.model == "als":
+        data = _arrays(duckdb, day)
+        params, tuned_as_of, fresh = _tuned(duckdb, day, ALS_SEARCH)
+        factors = als.fit(data, params, config.seed)
+        return write_partition(
+            context,
+            duckdb,
+            "recommender",
+            factors.to_table(day, model="als"),
+            day,
+            day,
+            metadata={
+                **eng.metadata,
+                "params": {**als.DEFAULT_PARAMS, **params},
+                "confidence": "1 + alpha * rating",
+                "tuned_as_of": tuned_as_of or "untuned: no svd_tuning in the last week",
+                "seed": config.seed,
+                "trained_on": len(data),
+            },
+            extra_checks=[fresh],
+        )
     (ratings,) = _read(duckdb, day, "ratings")
     params, tuned_as_of, fresh = _tuned(duckdb, day, SVD_SEARCH)
     algo = svd.fit_svd(ratings, seed=config.seed, **params)
@@ -180,7 +278,7 @@ def recommender(
         day,
         day,
         metadata={
-            "model": "svd",
+            **eng.metadata,
             "params": params,
             "tuned_as_of": tuned_as_of or "untuned: no svd_tuning in the last week",
             "seed": config.seed,
@@ -202,9 +300,34 @@ def model_metrics(
 ) -> dg.MaterializeResult:
     """Rating metrics on random k-fold and the chronological hold-out; ranking on the latter.
 
-    Definitions are pinned in docs/evaluation.md.
+    Definitions are pinned in docs/evaluation.md. At scale: the chronological
+    hold-out only, ranking over a seeded sample of users (scale_eval.evaluate).
     """
     day = snapshot_day(context)
+    eng = engine(duckdb, day)
+    if eng.model == "als":
+        (search,) = _read(duckdb, day, "svd_tuning")
+        try:
+            params = tuning.chosen(search, ALS_SEARCH)
+        except LookupError:
+            params = UNTUNED[ALS_SEARCH]
+        got = scale_eval.evaluate(_arrays(duckdb, day), params, config.seed)
+        frame = got[["model", "protocol", "metric", "value"]].assign(as_of=pd.Timestamp(day))
+        wide = frame.pivot_table(index=["protocol", "model"], columns="metric", values="value")
+        return write_partition(
+            context,
+            duckdb,
+            "model_metrics",
+            frame,
+            day,
+            day,
+            metadata={
+                **eng.metadata,
+                "summary": _md(wide.reset_index()),
+                "als_params": {**als.DEFAULT_PARAMS, **params},
+                "ranked_users_sampled": int(got["sampled_users"].iloc[0]),
+            },
+        )
     ratings, search = _read(duckdb, day, "ratings", "svd_tuning")
     svd_params = tuning.chosen(search, SVD_SEARCH)
     ranking_params = tuning.chosen(search, RANKING_SEARCH)
@@ -236,6 +359,7 @@ def model_metrics(
         day,
         day,
         metadata={
+            **eng.metadata,
             "summary": _md(wide.reset_index()),
             "train_rows": len(train),
             "test_rows": len(test),
@@ -353,12 +477,21 @@ def recommendations(
 ) -> dg.MaterializeResult:
     """Top 10 unseen movies for every user, from the stored factors and the ratings."""
     day = snapshot_day(context)
-    table, ratings = _read(duckdb, day, "recommender", "ratings")
-    ranking_params, _, fresh = _tuned(duckdb, day, RANKING_SEARCH)
-    top = recommend(ratings, svd.Factors.from_table(table), ranking_params)
-    top = top.assign(as_of=pd.Timestamp(day))
-    seen = top.merge(ratings[["user_id", "movie_id"]], on=["user_id", "movie_id"])
-    missing = missing_lists(top, ratings)
+    (table,) = _read(duckdb, day, "recommender")
+    factors = svd.Factors.from_table(table)
+    if _model_of(table) == "als":
+        eng = Engine("als", "the recommender table holds ALS factors")
+        data = _arrays(duckdb, day)
+        ranking_params, fresh = {}, _tuned(duckdb, day, ALS_SEARCH)[2]
+        top = als.recommend(data, factors).assign(as_of=pd.Timestamp(day))
+        seen, missing = als.unseen_violations(data, top), als.missing_lists(data, top)
+    else:
+        eng = Engine("svd", "the recommender table holds Surprise SVD factors")
+        (ratings,) = _read(duckdb, day, "ratings")
+        ranking_params, _, fresh = _tuned(duckdb, day, RANKING_SEARCH)
+        top = recommend(ratings, factors, ranking_params).assign(as_of=pd.Timestamp(day))
+        seen = top.merge(ratings[["user_id", "movie_id"]], on=["user_id", "movie_id"])
+        missing = missing_lists(top, ratings)
     return write_partition(
         context,
         duckdb,
@@ -372,6 +505,7 @@ def recommendations(
             fresh,
         ],
         metadata={
+            **eng.metadata,
             "users": int(top["user_id"].nunique()),
             "cold_start_users": int(top.loc[top["source"] != "personalized", "user_id"].nunique()),
             "ranking_params": ranking_params,
@@ -396,6 +530,31 @@ def similar(
         columns = ["movie_id", "rank", "similar_movie_id", "similarity", "source"]
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)
+
+
+def similar_at_scale(
+    factors: svd.Factors, data: arrays.RatingArrays, movies: pd.DataFrame, n: int = 10
+) -> pd.DataFrame:
+    """``similar`` on the scale path: cosine top-k in batches, popular neighbours for cold."""
+    ids, counts = np.unique(data.movie_id, return_counts=True)
+    warm_ids = ids[counts >= MIN_SIMILAR_RATINGS]
+    frames = []
+    if len(warm_ids) > 1:
+        frames.append(als.similar_items(factors, warm_ids, n).assign(source="personalized"))
+    cold = movies.loc[~movies["movie_id"].isin(warm_ids), ["movie_id", "genres"]]
+    if len(cold) and len(warm_ids):
+        popularity = pd.Series(counts, index=ids).reindex(warm_ids)
+        frames.append(popular_neighbours(cold, movies, popularity, n))
+    if not frames:
+        columns = ["movie_id", "rank", "similar_movie_id", "similarity", "source"]
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _model_of(table: pd.DataFrame) -> str:
+    """The engine that wrote a recommender snapshot (rows before the column existed: svd)."""
+    models = table["model"].dropna().unique()
+    return str(models[0]) if len(models) else "svd"
 
 
 def popular_neighbours(
@@ -436,8 +595,16 @@ def similar_movies(
 ) -> dg.MaterializeResult:
     """Top 10 neighbours of every movie by item-factor cosine (popular ones for cold movies)."""
     day = snapshot_day(context)
-    table, ratings, movies = _read(duckdb, day, "recommender", "ratings", "movies")
-    frame = similar(svd.Factors.from_table(table), ratings, movies).assign(as_of=pd.Timestamp(day))
+    table, movies = _read(duckdb, day, "recommender", "movies")
+    factors = svd.Factors.from_table(table)
+    if _model_of(table) == "als":
+        eng = Engine("als", "the recommender table holds ALS factors")
+        frame = similar_at_scale(factors, _arrays(duckdb, day), movies)
+    else:
+        eng = Engine("svd", "the recommender table holds Surprise SVD factors")
+        (ratings,) = _read(duckdb, day, "ratings")
+        frame = similar(factors, ratings, movies)
+    frame = frame.assign(as_of=pd.Timestamp(day))
     return write_partition(
         context,
         duckdb,
@@ -446,6 +613,7 @@ def similar_movies(
         day,
         day,
         metadata={
+            **eng.metadata,
             "movies": int(frame["movie_id"].nunique()),
             "cold_start_movies": int(
                 frame.loc[frame["source"] != "personalized", "movie_id"].nunique()

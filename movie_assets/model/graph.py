@@ -1,8 +1,11 @@
 """The movie co-rating graph: communities (Louvain) and centrality, with networkx.
 
 Two movies are linked when users rated both highly; the edge weight is how many
-did. Only movies with enough ratings and edges with enough such users are kept,
-which bounds the graph (a few hundred nodes on the embedded data).
+did. Only the most-rated movies with enough ratings, edges with enough such
+users and each movie's heaviest edges are kept, which bounds the graph at any
+data size (320 nodes and 11,597 edges on the embedded data, at most 1,000 nodes
+and 150,000 edges at any size). The counts come from a sparse product X'X over
+users, never a dense users x movies matrix.
 """
 
 from __future__ import annotations
@@ -10,11 +13,21 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+
+from movie_assets.model.arrays import RatingArrays
 
 HIGH_RATING = 4.0
 MIN_MOVIE_RATINGS = 50
 MIN_EDGE_USERS = 20
+# Size limits: the most-rated MAX_MOVIES movies, each keeping its TOP_K heaviest edges
+# (133 keeps every edge of the embedded graph), so at most 150,000 edges at any data size.
+MAX_MOVIES = 1000
+TOP_K = 150
+# Sampled betweenness: up to 200 sources, fewer on big graphs so that sources x edges
+# stays under the budget (about 10 s of networkx on 2 cores).
 BETWEENNESS_SAMPLES = 200
+BETWEENNESS_EDGE_BUDGET = 4_000_000
 TOP_GENRES = 3
 REPRESENTATIVES = 5
 
@@ -24,18 +37,76 @@ def co_rating_edges(
     min_movie_ratings: int = MIN_MOVIE_RATINGS,
     min_edge_users: int = MIN_EDGE_USERS,
     high_rating: float = HIGH_RATING,
+    max_movies: int = MAX_MOVIES,
+    top_k: int = TOP_K,
 ) -> pd.DataFrame:
     """movie_a < movie_b, weight = users who rated both at least ``high_rating``."""
-    counts = ratings.groupby("movie_id").size()
-    movies = np.sort(counts[counts >= min_movie_ratings].index.to_numpy())
-    high = ratings[(ratings["rating"] >= high_rating) & ratings["movie_id"].isin(movies)]
-    users = np.sort(high["user_id"].unique())
-    liked = np.zeros((len(users), len(movies)))
-    liked[np.searchsorted(users, high["user_id"]), np.searchsorted(movies, high["movie_id"])] = 1
-    both = liked.T @ liked
-    a, b = np.nonzero(np.triu(both, k=1) >= min_edge_users)
+    return edges_of(
+        ratings["user_id"].to_numpy(),
+        ratings["movie_id"].to_numpy(),
+        ratings["rating"].to_numpy(),
+        min_movie_ratings,
+        min_edge_users,
+        high_rating,
+        max_movies,
+        top_k,
+    )
+
+
+def co_rating_edges_arrays(data: RatingArrays, **options) -> pd.DataFrame:
+    """co_rating_edges on the scale path's arrays."""
+    return edges_of(data.user_id, data.movie_id, data.rating, **options)
+
+
+def edges_of(
+    user_id: np.ndarray,
+    movie_id: np.ndarray,
+    rating: np.ndarray,
+    min_movie_ratings: int = MIN_MOVIE_RATINGS,
+    min_edge_users: int = MIN_EDGE_USERS,
+    high_rating: float = HIGH_RATING,
+    max_movies: int = MAX_MOVIES,
+    top_k: int = TOP_K,
+) -> pd.DataFrame:
+    """The bounded co-rating graph from a sparse users x movies 0/1 matrix and its X'X.
+
+    Nodes: the ``max_movies`` most-rated movies with at least ``min_movie_ratings``
+    ratings. An edge needs ``min_edge_users`` co-raters and must be among the
+    ``top_k`` heaviest edges (ties by smaller id) of at least one of its two movies,
+    so the graph has at most max_movies * top_k edges whatever the data size.
+    """
+    ids, counts = np.unique(movie_id, return_counts=True)
+    eligible = counts >= min_movie_ratings
+    by_count = np.lexsort((ids[eligible], -counts[eligible]))[:max_movies]
+    movies = np.sort(ids[eligible][by_count])
+    keep = (rating >= high_rating) & np.isin(movie_id, movies)
+    users, rows = np.unique(user_id[keep], return_inverse=True)
+    liked = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, np.searchsorted(movies, movie_id[keep]))),
+        shape=(len(users), len(movies)),
+    )
+    both = sp.triu(liked.T @ liked, k=1).tocoo()
+    strong = both.data >= min_edge_users
+    edges = pd.DataFrame(
+        {"a": both.row[strong], "b": both.col[strong], "weight": both.data[strong].astype(int)}
+    )
+    ranked = pd.concat(
+        [
+            edges.rename(columns={"a": "node", "b": "other"}),
+            edges.rename(columns={"b": "node", "a": "other"}),
+        ]
+    ).sort_values(["node", "weight", "other"], ascending=[True, False, True], kind="stable")
+    ranked = ranked[ranked.groupby("node").cumcount() < top_k]
+    kept = ranked.assign(
+        a=np.minimum(ranked["node"], ranked["other"]), b=np.maximum(ranked["node"], ranked["other"])
+    ).drop_duplicates(["a", "b"])
+    kept = kept.sort_values(["a", "b"], ignore_index=True)
     return pd.DataFrame(
-        {"movie_a": movies[a], "movie_b": movies[b], "weight": both[a, b].astype(int)}
+        {
+            "movie_a": movies[kept["a"].to_numpy()],
+            "movie_b": movies[kept["b"].to_numpy()],
+            "weight": kept["weight"].to_numpy(dtype=int),
+        }
     )
 
 
@@ -59,7 +130,8 @@ def centrality(graph: nx.Graph, seed: int = 0) -> pd.DataFrame:
     """Degree, weighted degree, PageRank and sampled betweenness (distance = 1 / weight)."""
     for _, _, data in graph.edges(data=True):
         data["distance"] = 1.0 / data["weight"]
-    samples = min(BETWEENNESS_SAMPLES, graph.number_of_nodes())
+    budget = BETWEENNESS_EDGE_BUDGET // max(1, graph.number_of_edges())
+    samples = min(BETWEENNESS_SAMPLES, graph.number_of_nodes(), max(20, budget))
     frame = pd.DataFrame(
         {
             "degree": dict(graph.degree()),

@@ -1,11 +1,15 @@
-"""Movie graph analytics: communities and centrality of the co-rating graph, for the dashboard."""
+"""Movie graph analytics: communities and centrality of the co-rating graph, for the dashboard.
+
+The same code at every size: ratings arrive as arrays and the graph is bounded
+(graph.MAX_MOVIES nodes, graph.TOP_K edges per node, sampled betweenness).
+"""
 
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks
-from movie_assets.model import graph
+from movie_assets.model import arrays, graph
 from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.warehouse import read_snapshot
 from movie_assets.writing import write_partition
@@ -16,19 +20,31 @@ GROUP = "model"
 class GraphConfig(dg.Config):
     min_movie_ratings: int = graph.MIN_MOVIE_RATINGS
     min_edge_users: int = graph.MIN_EDGE_USERS
+    max_movies: int = graph.MAX_MOVIES
+    top_k: int = graph.TOP_K
     seed: int = 0
 
 
 def _graph(duckdb: DuckDBResource, day, config: GraphConfig):
     with duckdb.get_connection() as con:
-        ratings = read_snapshot(con, "ratings", day)
+        ratings = arrays.fetch_ratings(con, day)
         movies = read_snapshot(con, "movies", day)
-    edges = graph.co_rating_edges(ratings, config.min_movie_ratings, config.min_edge_users)
+    edges = graph.co_rating_edges_arrays(
+        ratings,
+        min_movie_ratings=config.min_movie_ratings,
+        min_edge_users=config.min_edge_users,
+        max_movies=config.max_movies,
+        top_k=config.top_k,
+    )
     return graph.build_graph(edges), movies
 
 
-def _metadata(g) -> dict:
-    return {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
+def _metadata(g, config: GraphConfig) -> dict:
+    return {
+        "nodes": g.number_of_nodes(),
+        "edges": g.number_of_edges(),
+        "limits": {"max_movies": config.max_movies, "top_k_edges_per_movie": config.top_k},
+    }
 
 
 @dg.asset(
@@ -55,7 +71,7 @@ def movie_communities(
         frame,
         day,
         day,
-        metadata={**_metadata(g), "modularity": modularity, "seed": config.seed},
+        metadata={**_metadata(g, config), "modularity": modularity, "seed": config.seed},
     )
 
 
@@ -80,5 +96,5 @@ def movie_centrality(
         .assign(as_of=pd.Timestamp(day))
     )
     return write_partition(
-        context, duckdb, "movie_centrality", frame, day, day, metadata=_metadata(g)
+        context, duckdb, "movie_centrality", frame, day, day, metadata=_metadata(g, config)
     )

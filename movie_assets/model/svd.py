@@ -29,41 +29,7 @@ def fit_svd(ratings: pd.DataFrame, seed: int = 0, **params) -> SVD:
 
 
 def to_table(algo: SVD, as_of: date) -> pd.DataFrame:
-    trainset = algo.trainset
-    users = [trainset.to_raw_uid(i) for i in range(trainset.n_users)]
-    items = [trainset.to_raw_iid(i) for i in range(trainset.n_items)]
-    rows = [
-        pd.DataFrame(
-            {
-                "entity": ["global"],
-                "raw_id": [pd.NA],
-                "inner_id": [pd.NA],
-                "bias": [trainset.global_mean],
-                "factors": [None],
-            }
-        ),
-        pd.DataFrame(
-            {
-                "entity": "user",
-                "raw_id": users,
-                "inner_id": range(len(users)),
-                "bias": algo.bu,
-                "factors": list(algo.pu),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "entity": "item",
-                "raw_id": items,
-                "inner_id": range(len(items)),
-                "bias": algo.bi,
-                "factors": list(algo.qi),
-            }
-        ),
-    ]
-    out = pd.concat(rows, ignore_index=True)
-    out["as_of"] = pd.Timestamp(as_of)
-    return out
+    return Factors.from_algo(algo).to_table(as_of)
 
 
 @dataclass
@@ -80,7 +46,44 @@ class Factors:
 
     @classmethod
     def from_algo(cls, algo: SVD) -> Factors:
-        return cls.from_table(to_table(algo, date.today()))
+        trainset = algo.trainset
+        return cls(
+            global_mean=float(trainset.global_mean),
+            user_ids=np.array([trainset.to_raw_uid(i) for i in range(trainset.n_users)], np.int64),
+            item_ids=np.array([trainset.to_raw_iid(i) for i in range(trainset.n_items)], np.int64),
+            bu=np.asarray(algo.bu, dtype=float),
+            bi=np.asarray(algo.bi, dtype=float),
+            pu=np.asarray(algo.pu, dtype=float),
+            qi=np.asarray(algo.qi, dtype=float),
+        )
+
+    def to_table(self, as_of: date, model: str = "svd") -> pd.DataFrame:
+        """One 'global' row (mean in ``bias``), then one row per user and per item."""
+        glob = pd.DataFrame(
+            {
+                "entity": ["global"],
+                "raw_id": [pd.NA],
+                "inner_id": [pd.NA],
+                "bias": [self.global_mean],
+            }
+        ).assign(factors=[None])
+        parts = [glob]
+        for entity, ids, bias, vectors in [
+            ("user", self.user_ids, self.bu, self.pu),
+            ("item", self.item_ids, self.bi, self.qi),
+        ]:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "entity": entity,
+                        "raw_id": ids,
+                        "inner_id": np.arange(len(ids)),
+                        "bias": bias,
+                        "factors": list(vectors),
+                    }
+                )
+            )
+        return pd.concat(parts, ignore_index=True).assign(as_of=pd.Timestamp(as_of), model=model)
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> Factors:

@@ -1,0 +1,264 @@
+"""The model of large data: implicit ALS on who-rated-what, a regularized baseline, batched top-k.
+
+Surprise's SGD and item-item matrices stop fitting the time and memory budget
+above a few hundred thousand ratings (docs/evaluation.md, "At scale"). Here:
+
+- every rating is a positive interaction (preference 1) with confidence
+  1 + alpha * rating; unrated pairs have preference 0 and confidence 1
+  (Hu, Koren and Volinsky 2008), fitted by ``implicit``'s conjugate-gradient ALS;
+- the predicted rating is a regularized baseline, global mean + user bias + item
+  bias (Surprise's BaselineOnly ALS rules), since ALS scores preference, not stars;
+- both are stored in the ``recommender`` layout as ``svd.Factors``, and every
+  top-k (recommendations, similar movies, evaluation) is scored in batches of rows
+  with BLAS, never as a users x items matrix.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from implicit.cpu.als import AlternatingLeastSquares
+from threadpoolctl import threadpool_limits
+
+from movie_assets.model import ranking
+from movie_assets.model.arrays import Indexed, RatingArrays
+from movie_assets.model.svd import RATING_SCALE, Factors
+
+DEFAULT_PARAMS = {"factors": 64, "regularization": 0.05, "alpha": 1.0, "iterations": 10}
+# Surprise's BaselineOnly defaults (ALS, 10 epochs, reg_u 15, reg_i 10).
+BASELINE = {"n_epochs": 10, "reg_u": 15.0, "reg_i": 10.0}
+# Rows scored per BLAS call: 2,048 users x 5,000 movies is 40 MB of float32.
+BATCH = 2048
+# The same as the small path's: users below get most-popular, movies below popular neighbours.
+MIN_USER_RATINGS = 5
+MIN_SIMILAR_RATINGS = 5
+THREADS = max(1, min(2, os.cpu_count() or 1))
+
+
+def baseline(idx: Indexed, rating: np.ndarray, **options) -> tuple[float, np.ndarray, np.ndarray]:
+    """Global mean and user and item biases by alternating regularized least squares."""
+    opts = {**BASELINE, **options}
+    r = rating.astype(np.float64)
+    mu = float(r.mean())
+    n_u = np.bincount(idx.users, minlength=len(idx.user_ids))
+    n_i = np.bincount(idx.items, minlength=len(idx.item_ids))
+    bu, bi = np.zeros(len(n_u)), np.zeros(len(n_i))
+    for _ in range(opts["n_epochs"]):  # items first, as Surprise does
+        bi = np.bincount(idx.items, r - mu - bu[idx.users], len(n_i)) / (opts["reg_i"] + n_i)
+        bu = np.bincount(idx.users, r - mu - bi[idx.items], len(n_u)) / (opts["reg_u"] + n_u)
+    return mu, bu, bi
+
+
+def confidence(idx: Indexed, rating: np.ndarray, alpha: float) -> sp.csr_matrix:
+    """Users x items confidences 1 + alpha * rating (float32)."""
+    return idx.csr(1.0 + alpha * rating.astype(np.float32))
+
+
+def fit(data: RatingArrays, params: dict | None = None, seed: int = 0) -> Factors:
+    """ALS factors and baseline biases of every user and movie in ``data``."""
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    idx = Indexed.of(data)
+    model = AlternatingLeastSquares(
+        factors=params["factors"],
+        regularization=params["regularization"],
+        alpha=1.0,  # the confidence matrix already holds 1 + alpha * rating
+        iterations=params["iterations"],
+        random_state=seed,
+        num_threads=THREADS,
+    )
+    # implicit parallelizes over users itself: a threaded BLAS underneath oversubscribes.
+    with threadpool_limits(1, "blas"):
+        model.fit(confidence(idx, data.rating, params["alpha"]), show_progress=False)
+    mu, bu, bi = baseline(idx, data.rating)
+    return Factors(
+        global_mean=mu,
+        user_ids=idx.user_ids,
+        item_ids=idx.item_ids,
+        bu=bu,
+        bi=bi,
+        pu=np.asarray(model.user_factors, dtype=np.float64),
+        qi=np.asarray(model.item_factors, dtype=np.float64),
+    )
+
+
+def baseline_rating(factors: Factors, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Predicted stars at scale: global mean + user bias + item bias, clipped to the scale."""
+    return np.clip(factors.global_mean + factors.bu[users] + factors.bi[items], *RATING_SCALE)
+
+
+def top_k(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """Each row's k best as flat (row, column, score, rank 1..k), by score then smaller id.
+
+    Ties are exact (popularity counts): every column tied with the k-th score takes
+    part in the id tie-break, not an arbitrary one of them.
+    """
+    k = min(k, scores.shape[1])
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1]
+    rows, cols = np.nonzero(scores >= kth[:, None])
+    vals = scores[rows, cols]
+    order = np.lexsort((ids[cols], -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    starts = np.searchsorted(rows, np.arange(scores.shape[0]))
+    rank = np.arange(len(rows)) - starts[rows] + 1
+    keep = rank <= k
+    return rows[keep], cols[keep], vals[keep], rank[keep]
+
+
+def catalogue(data: RatingArrays) -> tuple[np.ndarray, pd.Series]:
+    """The ranked movies (ranking.MIN_ITEM_RATINGS, at most ranking.MAX_ITEMS) and popularity."""
+    ids, counts = np.unique(data.movie_id, return_counts=True)
+    popularity = pd.Series(counts, index=ids, name="ratings")
+    ranked = popularity[popularity >= ranking.MIN_ITEM_RATINGS]
+    ranked = ranked.sort_values(ascending=False, kind="stable").head(ranking.MAX_ITEMS)
+    return np.sort(ranked.index.to_numpy(dtype=np.int64)), popularity
+
+
+def seen_matrix(data: RatingArrays, user_ids: np.ndarray, item_ids: np.ndarray) -> sp.csr_matrix:
+    """users x item_ids, 1 where the user rated the movie (movies outside item_ids dropped)."""
+    keep = np.isin(data.movie_id, item_ids) & np.isin(data.user_id, user_ids)
+    rows = np.searchsorted(user_ids, data.user_id[keep])
+    cols = np.searchsorted(item_ids, data.movie_id[keep])
+    ones = np.ones(len(rows), dtype=np.float32)
+    return sp.csr_matrix((ones, (rows, cols)), shape=(len(user_ids), len(item_ids)))
+
+
+def ranked_lists(
+    user_ids: np.ndarray,
+    item_ids: np.ndarray,
+    score_rows,
+    seen: sp.csr_matrix,
+    n: int = 10,
+    batch: int = BATCH,
+) -> pd.DataFrame:
+    """Top n unseen items per user; ``score_rows(start, stop)`` gives that batch's scores.
+
+    Only one batch of scores exists at a time; seen items are masked from the CSR rows.
+    """
+    frames = []
+    for start in range(0, len(user_ids), batch):
+        stop = min(start + batch, len(user_ids))
+        scores = np.array(score_rows(start, stop), dtype=np.float64)
+        block = seen[start:stop]
+        scores[np.repeat(np.arange(stop - start), np.diff(block.indptr)), block.indices] = -np.inf
+        rows, cols, vals, rank = top_k(scores, item_ids, n)
+        frame = pd.DataFrame(
+            {
+                "user_id": user_ids[start + rows],
+                "rank": rank,
+                "movie_id": item_ids[cols],
+                "score": vals,
+            }
+        )
+        frames.append(frame[np.isfinite(frame["score"])])
+    if not frames:
+        return pd.DataFrame(columns=["user_id", "rank", "movie_id", "score"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def als_rows(factors: Factors, user_ids: np.ndarray, item_ids: np.ndarray):
+    """Batch scorer: dot products of the stored user and item factors."""
+    users = np.searchsorted(factors.user_ids, user_ids)
+    items = factors.qi[np.searchsorted(factors.item_ids, item_ids)].T.copy()
+    return lambda start, stop: factors.pu[users[start:stop]] @ items
+
+
+def recommend(data: RatingArrays, factors: Factors, n: int = 10) -> pd.DataFrame:
+    """Top n for every user: ALS over the ranked catalogue, most-popular for cold users.
+
+    Lists shorter than n (a user who rated nearly the whole catalogue) are filled
+    with the most-rated movies they have not rated, as on the small path.
+    """
+    item_ids, popularity = catalogue(data)
+    user_ids, per_user = np.unique(data.user_id, return_counts=True)
+    seen = seen_matrix(data, user_ids, item_ids)
+    warm = (per_user >= MIN_USER_RATINGS) & (np.diff(seen.indptr) > 0)
+    popular = popularity.reindex(item_ids).to_numpy(dtype=float)
+    personal = als_rows(factors, user_ids, item_ids)
+
+    def rows(start: int, stop: int) -> np.ndarray:
+        scores = personal(start, stop)
+        return np.where(warm[start:stop, None], scores, popular[None, :])
+
+    top = ranked_lists(user_ids, item_ids, rows, seen, n)
+    is_warm = warm[np.searchsorted(user_ids, top["user_id"].to_numpy())]
+    top["source"] = np.where(is_warm, "personalized", "popular_cold_start")
+    top = pd.concat([top, fill_short(data, top, popularity, n)], ignore_index=True)
+    top["predicted_rating"] = baseline_rating(
+        factors,
+        np.searchsorted(factors.user_ids, top["user_id"].to_numpy()),
+        np.searchsorted(factors.item_ids, top["movie_id"].to_numpy()),
+    )
+    return top.sort_values(["user_id", "rank"], ignore_index=True)
+
+
+def fill_short(
+    data: RatingArrays, top: pd.DataFrame, popularity: pd.Series, n: int
+) -> pd.DataFrame:
+    """Most-rated unseen movies (ties by id) completing lists shorter than n."""
+    columns = ["user_id", "rank", "movie_id", "score", "source"]
+    users, per_user = np.unique(data.user_id, return_counts=True)
+    have = pd.Series(0, index=users).add(top.groupby("user_id").size(), fill_value=0)
+    short = have[have < n]
+    if short.empty:
+        return pd.DataFrame(columns=columns)
+    order = popularity.sort_index().sort_values(ascending=False, kind="stable")
+    rows = []
+    for user, count in short.items():
+        taken = set(data.movie_id[data.user_id == user]) | set(
+            top.loc[top["user_id"] == user, "movie_id"]
+        )
+        extra = [m for m in order.index if m not in taken][: n - int(count)]
+        rows += [
+            (user, int(count) + i + 1, movie, float(order[movie]), "popular_fill")
+            for i, movie in enumerate(extra)
+        ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def unseen_violations(data: RatingArrays, top: pd.DataFrame) -> pd.DataFrame:
+    """Listed (user, movie) pairs the user rated: the ``unseen_only`` check, on arrays."""
+    rated = data.user_id * (int(data.movie_id.max()) + 1) + data.movie_id
+    listed = top["user_id"].to_numpy() * (int(data.movie_id.max()) + 1) + top["movie_id"]
+    return top[np.isin(listed.to_numpy(), rated)]
+
+
+def missing_lists(data: RatingArrays, top: pd.DataFrame) -> pd.DataFrame:
+    """Users without a list who have an unseen movie: the ``every_user`` check, on arrays."""
+    users, per_user = np.unique(data.user_id, return_counts=True)
+    catalogue_size = len(np.unique(data.movie_id))
+    could = users[per_user < catalogue_size]
+    return pd.DataFrame({"user_id": np.setdiff1d(could, top["user_id"].to_numpy())})
+
+
+def warm_items(data: RatingArrays, min_ratings: int = MIN_SIMILAR_RATINGS) -> np.ndarray:
+    ids, counts = np.unique(data.movie_id, return_counts=True)
+    return ids[counts >= min_ratings]
+
+
+def similar_items(
+    factors: Factors, item_ids: np.ndarray, n: int = 10, batch: int = BATCH
+) -> pd.DataFrame:
+    """Top n neighbours of each item among ``item_ids`` by factor cosine, in row batches."""
+    vectors = factors.qi[np.searchsorted(factors.item_ids, item_ids)]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    unit_t = unit.T.copy()
+    own = sp.identity(len(item_ids), dtype=np.float32, format="csr")
+    top = ranked_lists(item_ids, item_ids, lambda a, b: unit[a:b] @ unit_t, own, n, batch)
+    return top.rename(columns={"user_id": "movie_id", "movie_id": "similar_movie_id"}).rename(
+        columns={"score": "similarity"}
+    )
+
+
+def ease_weights(x: sp.csr_matrix, lam: float = ranking.EASE_LAMBDA) -> np.ndarray:
+    """EASE's item-item weights from a sparse 0/1 users x items matrix (ranking.ease_scores)."""
+    gram = (x.T @ x).toarray().astype(np.float64)
+    gram[np.diag_indices_from(gram)] += lam
+    inverse = np.linalg.inv(gram)
+    del gram
+    inverse /= -np.diag(inverse).copy()
+    inverse[np.diag_indices_from(inverse)] = 0.0
+    return inverse

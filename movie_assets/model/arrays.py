@@ -1,0 +1,119 @@
+"""Ratings as numpy arrays, for the models built for large data.
+
+At 25M ratings a pandas frame with the snapshot's columns costs gigabytes; the
+scale path fetches only user, movie, rating and time, typed narrow, in key order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import numpy as np
+import scipy.sparse as sp
+
+from movie_assets.warehouse import table_exists, was_written
+
+
+@dataclass
+class RatingArrays:
+    """One rating per (user_id, movie_id), sorted by user then movie; ``rated_at`` in seconds."""
+
+    user_id: np.ndarray
+    movie_id: np.ndarray
+    rating: np.ndarray
+    rated_at: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rating)
+
+    def take(self, mask_or_index: np.ndarray) -> RatingArrays:
+        return RatingArrays(
+            self.user_id[mask_or_index],
+            self.movie_id[mask_or_index],
+            self.rating[mask_or_index],
+            self.rated_at[mask_or_index],
+        )
+
+
+def count_ratings(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
+    """Ratings in the snapshot: the model switch's input (a count, nothing loaded)."""
+    _require(con, as_of)
+    return con.execute("SELECT count(*) FROM ratings WHERE as_of = ?", [as_of]).fetchone()[0]
+
+
+def fetch_ratings(con: duckdb.DuckDBPyConnection, as_of: date) -> RatingArrays:
+    """The snapshot's ratings in (user_id, movie_id) order: 24 bytes per rating."""
+    _require(con, as_of)
+    got = con.execute(
+        "SELECT user_id, movie_id::INTEGER AS movie_id, rating::FLOAT AS rating, "
+        "epoch(rated_at)::BIGINT AS rated_at FROM ratings WHERE as_of = ? "
+        "ORDER BY user_id, movie_id",
+        [as_of],
+    ).fetchnumpy()
+    return RatingArrays(
+        np.asarray(got["user_id"], dtype=np.int64),
+        np.asarray(got["movie_id"], dtype=np.int64),
+        np.asarray(got["rating"], dtype=np.float32),
+        np.asarray(got["rated_at"], dtype=np.int64),
+    )
+
+
+def _require(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    if not table_exists(con, "ratings"):
+        raise LookupError("table ratings does not exist: materialize it first")
+    if not was_written(con, "ratings", as_of):
+        raise LookupError(
+            f"ratings has no snapshot as of {as_of}: materialize that partition first"
+        )
+
+
+@dataclass
+class Indexed:
+    """Dense positions of the raw ids: rows of user factors and of item factors."""
+
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    users: np.ndarray  # position of each rating's user in user_ids
+    items: np.ndarray
+
+    @classmethod
+    def of(cls, data: RatingArrays) -> Indexed:
+        user_ids, users = np.unique(data.user_id, return_inverse=True)
+        item_ids, items = np.unique(data.movie_id, return_inverse=True)
+        return cls(user_ids, item_ids, users.astype(np.int32), items.astype(np.int32))
+
+    def csr(self, values: np.ndarray | None = None, dtype=np.float32) -> sp.csr_matrix:
+        """Users x items; 1 where rated unless ``values`` are given."""
+        data = np.ones(len(self.users), dtype=dtype) if values is None else values.astype(dtype)
+        shape = (len(self.user_ids), len(self.item_ids))
+        return sp.csr_matrix((data, (self.users, self.items)), shape=shape)
+
+
+def per_user_holdout(
+    data: RatingArrays, fraction: float = 0.1, min_ratings: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks (train, test): evaluation.per_user_holdout's split, on arrays.
+
+    Each user with at least ``min_ratings`` ratings holds out their latest
+    max(1, floor(fraction * n)) ratings, ordered by rated_at then movie_id.
+    """
+    order = np.lexsort((data.movie_id, data.rated_at, data.user_id))
+    users = data.user_id[order]
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    sizes = np.diff(np.r_[starts, len(users)])
+    size = np.repeat(sizes, sizes)
+    from_end = np.repeat(starts + sizes, sizes) - np.arange(len(users)) - 1
+    n_test = np.maximum(1, np.floor(size * fraction)).astype(np.int64)
+    is_test = np.zeros(len(users), dtype=bool)
+    is_test[order] = (size >= min_ratings) & (from_end < n_test)
+    return ~is_test, is_test
+
+
+def sample_users(data: RatingArrays, n: int, seed: int = 0) -> np.ndarray:
+    """A seeded sample of n distinct user ids (all of them when there are fewer)."""
+    users = np.unique(data.user_id)
+    if len(users) <= n:
+        return users
+    return np.sort(np.random.default_rng(seed).choice(users, n, replace=False))

