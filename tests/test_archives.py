@@ -181,3 +181,25 @@ def test_netflix_read_back(tmp_path):
     movies = reader.movies()
     assert len(movies.rows) == manifest.movies and movies.rejects.empty
     assert movies.rows["year"].isna().any()  # NULL years, as in the real file
+
+
+def test_blocks_do_not_change_the_counts(tmp_path, monkeypatch):
+    """Large sizes are written in many blocks: the same counts and rejects as in one block."""
+    import benchmarks.archives as archives
+
+    monkeypatch.setattr(archives, "BLOCK", 2_500)
+    bad = {2_600: "rating", 5_001: "blank"}
+    manifest = movielens_zip(tmp_path / "ml-25m.zip", 12_000, seed=2, bad_lines=bad)
+    got = MovieLensFiles(str(tmp_path / "ml-25m.zip")).ratings(*WHOLE_SPAN)
+    assert len(got.rows) == manifest.ratings == 12_000
+    assert not got.rows.duplicated(["user_id", "movie_id"]).any()
+    assert sorted(int(r.split(" line ")[1].split(":")[0]) for r in got.rejects["reason"]) == [
+        2_600,
+        5_001,
+    ]
+    folder = tmp_path / "netflix"
+    netflix = netflix_folder(folder, 12_000, seed=2)
+    reader = NetflixPrize(str(folder))
+    rows = reader.ratings(date(1999, 1, 1), date(2006, 1, 1)).rows
+    assert len(rows) == netflix.ratings - netflix.probe_pairs
+    assert not rows.duplicated(["user_id", "movie_id"]).any()
