@@ -16,6 +16,13 @@ from movie_assets.schemas import TABLES
 from movie_assets.warehouse import now, partition_transaction, replace_partition_batches
 
 PREVIEW_ROWS = 5
+# A range run copies its metadata to every partition: keep it small.
+MAX_REASONS = 20
+
+
+def reason_kinds(reasons: pd.Series) -> pd.Series:
+    """Reasons without their place ("ratings.csv line 12: blank line" -> "blank line")."""
+    return reasons.str.replace(r"^.*? line \d+: ", "", regex=True)
 
 
 def write_partition(
@@ -82,7 +89,8 @@ def write_partition_batches(
     if with_rejects:
         info["rejected_rows"] = tally.rejected
         if tally.rejected:
-            info["reject_reasons"] = dg.MetadataValue.json(dict(tally.reasons.most_common()))
+            top = tally.reasons.most_common(MAX_REASONS)
+            info["reject_reasons"] = dg.MetadataValue.json(dict(top))
     context.log.info(f"{table}: wrote {written} rows for {first}..{last}")
     return dg.MaterializeResult(
         metadata={**info, **(metadata or {})},
@@ -107,7 +115,7 @@ class _Tally:
         for rows, rejects in batches:
             if rejects is not None:
                 self.rejected += len(rejects)
-                self.reasons.update(rejects["reason"].value_counts().to_dict())
+                self.reasons.update(reason_kinds(rejects["reason"]).value_counts().to_dict())
             yield rows, rejects
 
 
@@ -164,8 +172,9 @@ def write_engine(
             rejected = int(reasons.iloc[:, 1].sum())
             info["rejected_rows"] = rejected
             if rejected:
+                top = reasons.sort_values(reasons.columns[1], ascending=False).head(MAX_REASONS)
                 info["reject_reasons"] = dg.MetadataValue.json(
-                    {str(r): int(n) for r, n in reasons.itertuples(index=False)}
+                    {str(r): int(n) for r, n in top.itertuples(index=False)}
                 )
             if out.received is not None:
                 received = int(out.received.count().execute())
