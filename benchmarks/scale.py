@@ -186,11 +186,16 @@ class Build:
     failed: list[str] = field(default_factory=list)
 
 
-def product_env(fmt: str, path: Path, manifest: Manifest, state: Path) -> dict[str, str]:
-    """A clean state: warehouse, Dagster home (the repo's dagster.yaml) and data dir in state."""
+def fresh_state(state: Path) -> None:
+    """An empty Dagster home holding the repository's dagster.yaml; no warehouse yet."""
     home = state / "dagster_home"
     home.mkdir(parents=True)
     shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+
+
+def product_env(fmt: str, path: Path, manifest: Manifest, state: Path) -> dict[str, str]:
+    """The product's settings: the archive, its span, and every path inside state."""
+    home = state / "dagster_home"
     end = date.fromisoformat(manifest.last_day) + timedelta(days=1)
     source = {"MOVIE_MOVIELENS": str(path)} if fmt == "movielens" else {}
     source = source or {"MOVIE_NETFLIX_DIR": str(path)}
@@ -232,6 +237,7 @@ def step_seconds(home: Path, run_ids: set[str] | None = None) -> dict[str, dict[
 
 def run_build(fmt: str, path: Path, manifest: Manifest, state: Path, end: str | None = None):
     """`movie-analytics build` from a clean state in a child process."""
+    fresh_state(state)
     env = product_env(fmt, path, manifest, state)
     command = [str(BIN / "movie-analytics"), "build"] + (["--end", end] if end else [])
     log = state / "build.log"
@@ -332,10 +338,7 @@ def cmd_daily(args) -> list[float]:
         print_build(build, f"build of {path.name} up to {before}")
         if not build.ok:
             return runs
-        env = product_env(args.format, path, manifest, state / "unused")
-        env["DAGSTER_HOME"] = str(state / "dagster_home")
-        env["MOVIE_WAREHOUSE"] = str(state / "warehouse.duckdb")
-        env["MOVIE_DATA_DIR"] = str(state / "data")
+        env = product_env(args.format, path, manifest, state)
         for i in range(args.repeat):
             log = state / f"daily-{i}.log"
             measured = run_tree([sys.executable, __file__, "_daily", day], env, log)
