@@ -321,9 +321,8 @@ def test_netflix_small_chunks_carry_the_movie_id_over(tmp_path, monkeypatch):
 
 def test_netflix_titles_and_bad_lines(tmp_path):
     s = fx.sample()
-    folder = fx.netflix_dir(
-        tmp_path / "nf", s, set(), extra_lines=["7,4,2015-02-30", "7,x,2015-03-01"]
-    )
+    extra = ["7,4,2015-02-30", "7,x,2015-03-01", "898914,4,2005-03-01,x", "", "8,3,2005-13-01"]
+    folder = fx.netflix_dir(tmp_path / "nf", s, set(), extra_lines=extra)
     with (folder / "movie_titles.csv").open("ab") as f:
         f.write("77,2003,Am\xe9lie, or: a title, with commas\n".encode("latin-1"))
         f.write(b"78,19x5,Bad Year\n")
@@ -337,11 +336,17 @@ def test_netflix_titles_and_bad_lines(tmp_path):
         f"movie_titles.csv line {len(s.movies) + 2}: year '19x5' is neither a number nor NULL"
     ]
     got = reader.ratings(date(1995, 1, 9), LAST)
-    lines = (folder / "combined_data_2.txt").read_text().splitlines()
-    assert list(got.rejects["reason"]) == [
-        f"combined_data_2.txt line {len(lines) - 1}: date unparseable",
-        f"combined_data_2.txt line {len(lines)}: rating not a number",
+    lines = (folder / "combined_data_2.txt").read_text().split("\n")[:-1]
+    n = len(lines) - len(extra)
+    rejects = _by_line(got.rejects)
+    assert list(rejects["reason"]) == [
+        f"combined_data_2.txt line {n + 1}: date unparseable",
+        f"combined_data_2.txt line {n + 2}: rating not a number",
+        f"combined_data_2.txt line {n + 3}: 4 fields, expected 3 (CustomerID,Rating,Date)",
+        f"combined_data_2.txt line {n + 4}: blank line",
+        f"combined_data_2.txt line {n + 5}: date unparseable",
     ]
+    assert list(rejects["raw"]) == extra  # each line as received, without its movie id
 
 
 # --- watch logs ---------------------------------------------------------------------------------

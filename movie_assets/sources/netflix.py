@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -137,23 +136,36 @@ def _standard_block(
 def _any_block(
     data: bytes, number: int, movie: int | None, label: str, first: date, last: date, rejects
 ) -> tuple[pd.DataFrame, int | None]:
-    """A block read with pandas as text: any line is parsed or rejected with its reason."""
-    try:
-        chunk = pd.read_csv(
-            io.BytesIO(data),
-            header=None,
-            names=["user_id", "rating", "date"],
-            dtype=str,
-            encoding="latin-1",
-            skip_blank_lines=False,
-            keep_default_na=False,
-            na_values=[],
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise SourceFileError(f"{label}, block from line {number}: {err}") from None
-    chunk.index += number - 1
-    lines = pd.Series(chunk.index + 1, index=chunk.index)
-    head = chunk["user_id"].str.fullmatch(r"\d+:") & chunk["rating"].fillna("").eq("")
+    """A block read line by line: any line is parsed or rejected with its reason.
+
+    A line with other than three fields is a reject of its own ("4 fields, expected 3");
+    every reject keeps the line exactly as received, the movie block it sat in aside.
+    """
+    received = data.decode("latin-1").split("\n")
+    if received and received[-1] == "":
+        received.pop()
+    texts = pd.Series([t.removesuffix("\r") for t in received], dtype="string")
+    texts.index += number - 1
+    lines = pd.Series(texts.index + 1, index=texts.index)
+    fields = texts.str.count(",") + 1
+    is_head = texts.str.fullmatch(r"\d+:,*")  # "2:," as some exports write it is movie 2
+    blank = texts.str.strip() == ""
+    misshapen = ~is_head & ~blank & (fields != 3)
+    if misshapen.any() and books_undated(first, last):
+        for i in texts.index[misshapen]:
+            rejects.add(
+                first_partition_day(),
+                texts[i],
+                f"{label} line {lines[i]}: {fields[i]} fields, expected 3 (CustomerID,Rating,Date)",
+            )
+    texts = texts[~misshapen]
+    split = texts.str.split(",", n=2, expand=True).reindex(columns=range(3))
+    chunk = pd.DataFrame(
+        {"user_id": split[0], "rating": split[1], "date": split[2]}, index=texts.index
+    ).astype("string")
+    if chunk.empty:
+        return ratings_parse.concat([]), movie
+    head = is_head[chunk.index]
     movie_ids = chunk["user_id"].where(head).str.rstrip(":")
     if not head.iloc[0]:
         movie_ids.iloc[0] = pd.NA if movie is None else str(movie)
@@ -164,7 +176,7 @@ def _any_block(
         for i in body.index[orphan]:
             rejects.add(
                 first_partition_day(),
-                ",".join(body.loc[i].fillna("")),
+                texts[i],
                 f"{label} line {lines[i]}: rating before any 'MovieID:' line",
             )
     body = body[~orphan]
@@ -179,7 +191,7 @@ def _any_block(
         }
     )
     rows = ratings_parse.split_chunk(
-        text, lines, label, first, last, rejects, timestamp=seconds.astype("Int64")
+        text, lines, label, first, last, rejects, timestamp=seconds.astype("Int64"), raw=texts
     )
     carried = movie_ids.iloc[-1]
     return rows, None if pd.isna(carried) else int(carried)

@@ -36,11 +36,13 @@ def split_chunk(
     timestamp: pd.Series | None = None,
     separator: str = ",",
     undated_day: date | None = None,
+    raw: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Rows of ``text`` (string columns user_id, movie_id, rating, timestamp) dated first..last.
 
     ``timestamp`` overrides the parsed epoch seconds (for sources that carry dates);
-    ``undated_day`` books lines without a usable date elsewhere than the first partition.
+    ``undated_day`` books lines without a usable date elsewhere than the first partition;
+    ``raw`` is each line as received, when the text columns are not simply its fields.
     """
     undated_day = undated_day or first_partition_day()
     parsed = pd.DataFrame(
@@ -61,7 +63,10 @@ def split_chunk(
         if span_last
         else pd.Series(False, index=text.index)
     )
-    blank = text.fillna("").apply(lambda c: c.str.strip() == "").all(axis=1)
+    if raw is not None:
+        blank = raw[text.index].fillna("").str.strip() == ""
+    else:
+        blank = text.fillna("").apply(lambda c: c.str.strip() == "").all(axis=1)
     reason = pd.Series(pd.NA, index=text.index, dtype="string")
     for failed, what in [
         (blank, "blank line"),
@@ -83,10 +88,13 @@ def split_chunk(
     booked = booked.fillna(pd.Timestamp(undated_day))
     report = bad & (booked >= pd.Timestamp(first)) & (booked <= pd.Timestamp(last))
     for i in text.index[report]:
-        raw = separator.join("" if pd.isna(v) else str(v) for v in text.loc[i].to_numpy())
-        if blank[i]:
-            raw = ""
-        rejects.add(booked[i].date(), raw, f"{label} line {lines[i]}: {reason[i]}")
+        if raw is not None:
+            line = raw[i]
+        elif blank[i]:
+            line = ""
+        else:
+            line = separator.join("" if pd.isna(v) else str(v) for v in text.loc[i].to_numpy())
+        rejects.add(booked[i].date(), line, f"{label} line {lines[i]}: {reason[i]}")
     in_window = (stamp >= pd.Timestamp(first, tz="UTC")) & (
         stamp < pd.Timestamp(last, tz="UTC") + pd.Timedelta(days=1)
     )
