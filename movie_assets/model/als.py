@@ -30,8 +30,9 @@ from movie_assets.model.svd import RATING_SCALE, Factors
 DEFAULT_PARAMS = {"factors": 64, "regularization": 0.05, "alpha": 1.0, "iterations": 10}
 # Surprise's BaselineOnly defaults (ALS, 10 epochs, reg_u 15, reg_i 10).
 BASELINE = {"n_epochs": 10, "reg_u": 15.0, "reg_i": 10.0}
-# Rows scored per BLAS call: 2,048 users x 5,000 movies is 40 MB of float32.
+# Rows scored per BLAS call, and at most this many scores at once (64 MB of float64).
 BATCH = 2048
+CELLS = 8_000_000
 # The same as the small path's: users below get most-popular, movies below popular neighbours.
 MIN_USER_RATINGS = 5
 MIN_SIMILAR_RATINGS = 5
@@ -135,12 +136,16 @@ def ranked_lists(
 ) -> pd.DataFrame:
     """Top n unseen items per user; ``score_rows(start, stop)`` gives that batch's scores.
 
-    Only one batch of scores exists at a time; seen items are masked from the CSR rows.
+    Only one batch of scores exists at a time (at most ``batch`` rows and CELLS scores);
+    seen items are masked from the CSR rows.
     """
+    batch = max(1, min(batch, CELLS // max(1, len(item_ids))))
     frames = []
     for start in range(0, len(user_ids), batch):
         stop = min(start + batch, len(user_ids))
-        scores = np.array(score_rows(start, stop), dtype=np.float64)
+        scores = score_rows(start, stop)
+        if not scores.flags.writeable:
+            scores = scores.copy()
         block = seen[start:stop]
         scores[np.repeat(np.arange(stop - start), np.diff(block.indptr)), block.indices] = -np.inf
         rows, cols, vals, rank = top_k(scores, item_ids, n)
@@ -185,7 +190,9 @@ def recommend(data: RatingArrays, factors: Factors, n: int = 10) -> pd.DataFrame
     top = ranked_lists(user_ids, item_ids, rows, seen, n)
     is_warm = warm[np.searchsorted(user_ids, top["user_id"].to_numpy())]
     top["source"] = np.where(is_warm, "personalized", "popular_cold_start")
-    top = pd.concat([top, fill_short(data, top, popularity, n)], ignore_index=True)
+    filled = fill_short(data, top, popularity, n)
+    if len(filled):
+        top = pd.concat([top, filled.astype(top.dtypes.to_dict())], ignore_index=True)
     top["predicted_rating"] = baseline_rating(
         factors,
         np.searchsorted(factors.user_ids, top["user_id"].to_numpy()),
