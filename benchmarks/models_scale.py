@@ -119,6 +119,7 @@ def main() -> None:
         ],
     )
     parser.add_argument("size", choices=list(SHAPES))
+    parser.add_argument("--factors", type=int, default=None, help="ALS factors (als only)")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.piece == "generate":
@@ -129,15 +130,15 @@ def main() -> None:
     elif args.piece == "read":
         read_through_duckdb(args.size)
     else:
-        scale_piece(args.piece, load(args.size))
+        scale_piece(args.piece, load(args.size), args.factors)
     print(f"{args.piece} {args.size}: {time.perf_counter() - started:.1f} s")
 
 
-def scale_piece(piece: str, data) -> None:
+def scale_piece(piece: str, data, factors: int | None = None) -> None:
     from movie_assets.model import als, graph, scale_eval
 
     if piece == "als":
-        model = als.fit(data)
+        model = als.fit(data, {"factors": factors} if factors else None)
         np.savez(OUT / "factors.npz", **vars(model))
         print(f"users {len(model.user_ids)}, items {len(model.item_ids)}")
     elif piece == "recommend":
@@ -195,7 +196,9 @@ def read_through_duckdb(label: str) -> None:
             "now()::TIMESTAMP AS written_at FROM ratings"
         )
     tick = time.perf_counter()
-    with duckdb.connect(str(path), read_only=True) as con:
+    # The product's DuckDB settings (resources.py): 2 threads, a 2 GB memory limit.
+    config = {"threads": 2, "memory_limit": "2GB"}
+    with duckdb.connect(str(path), read_only=True, config=config) as con:
         got = arrays.fetch_ratings(con, pd.Timestamp("2019-12-31").date())
     print(f"{len(got.rating)} rows read in {time.perf_counter() - tick:.1f} s")
 

@@ -20,4 +20,4 @@ def dagster_home() -> Path:
 
 def model_scale_threshold() -> int:
     """Ratings above which the model layer trains ALS instead of Surprise (docs/evaluation.md)."""
-    return int(os.environ.get("MOVIE_MODEL_SCALE_THRESHOLD", 150_000))
+    return int(os.environ.get("MOVIE_MODEL_SCALE_THRESHOLD", 120_000))

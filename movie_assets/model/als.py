@@ -62,16 +62,16 @@ def fit(data: RatingArrays, params: dict | None = None, seed: int = 0) -> Factor
     """ALS factors and baseline biases of every user and movie in ``data``."""
     params = {**DEFAULT_PARAMS, **(params or {})}
     idx = Indexed.of(data)
-    model = AlternatingLeastSquares(
-        factors=params["factors"],
-        regularization=params["regularization"],
-        alpha=1.0,  # the confidence matrix already holds 1 + alpha * rating
-        iterations=params["iterations"],
-        random_state=seed,
-        num_threads=THREADS,
-    )
     # implicit parallelizes over users itself: a threaded BLAS underneath oversubscribes.
     with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=params["factors"],
+            regularization=params["regularization"],
+            alpha=1.0,  # the confidence matrix already holds 1 + alpha * rating
+            iterations=params["iterations"],
+            random_state=seed,
+            num_threads=THREADS,
+        )
         model.fit(confidence(idx, data.rating, params["alpha"]), show_progress=False)
     mu, bu, bi = baseline(idx, data.rating)
     return Factors(
