@@ -206,7 +206,7 @@ def fill_short(
 ) -> pd.DataFrame:
     """Most-rated unseen movies (ties by id) completing lists shorter than n."""
     columns = ["user_id", "rank", "movie_id", "score", "source"]
-    users, per_user = np.unique(data.user_id, return_counts=True)
+    users = np.unique(data.user_id)
     have = pd.Series(0, index=users).add(top.groupby("user_id").size(), fill_value=0)
     short = have[have < n]
     if short.empty:
