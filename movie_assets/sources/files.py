@@ -73,6 +73,14 @@ class Rejects:
     def add(self, day: date | pd.Timestamp, raw: str, reason: str) -> None:
         self.rows.append({"partition_date": pd.Timestamp(day), "raw": raw, "reason": reason})
 
+    def add_many(self, days: pd.Series, raw: pd.Series, reasons: pd.Series) -> None:
+        """Many rejects at once (a block of ratings dated outside the span, say)."""
+        self.rows.extend(
+            pd.DataFrame(
+                {"partition_date": days.to_numpy(), "raw": raw.to_numpy(), "reason": reasons}
+            ).to_dict("records")
+        )
+
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=["partition_date", "raw", "reason"])
 
@@ -107,10 +115,14 @@ def epoch_day(seconds: pd.Series) -> pd.Series:
 
 def as_int(series: pd.Series) -> pd.Series:
     """Integers, NA where the text is not a whole number."""
+    if pd.api.types.is_integer_dtype(series):  # a block the C parser read as numbers
+        return series.astype("Int64")
     text = series.astype("string").str.strip()
     ok = text.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)
     return pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
 
 
 def as_float(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("Float64")
     return pd.to_numeric(series.astype("string").str.strip(), errors="coerce").astype("Float64")

@@ -170,6 +170,12 @@ def _records(
 
 RATING_SEPARATORS = {"csv": ",", "dat": "::", "100k": "\t"}
 RATINGS_HEADER = ["userId", "movieId", "rating", "timestamp"]
+NUMERIC_COLUMNS = {
+    "user_id": "int64",
+    "movie_id": "int64",
+    "rating": "float64",
+    "timestamp": "int64",
+}
 
 
 def _line_blocks(stream, size: int) -> Iterator[tuple[int, bytes]]:
@@ -195,7 +201,26 @@ def _without_header(block: bytes, label: str) -> bytes:
 def _parse_block(
     block: bytes, start: int, sep: str, encoding: str, label: str, rejects: Rejects
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """String columns of the block's well-formed lines, and their line numbers."""
+    """Columns of the block's well-formed lines, and their line numbers.
+
+    Most blocks are all numbers: the C parser types them directly. A block with any
+    other text is read as strings, and split_chunk gives each bad value its reason.
+    """
+    if len(sep) == 1:
+        try:
+            chunk = pd.read_csv(
+                io.BytesIO(block),
+                sep=sep,
+                header=None,
+                names=ratings_parse.COLUMNS,
+                dtype=NUMERIC_COLUMNS,
+                encoding=encoding,
+                engine="c",
+            )
+            if chunk["rating"].notna().all():
+                return chunk, pd.Series(chunk.index + start, index=chunk.index)
+        except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+            pass
     try:
         chunk = pd.read_csv(
             io.BytesIO(block),

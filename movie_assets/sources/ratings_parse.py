@@ -63,10 +63,15 @@ def split_chunk(
         if span_last
         else pd.Series(False, index=text.index)
     )
-    if raw is not None:
-        blank = raw[text.index].fillna("").str.strip() == ""
-    else:
-        blank = text.fillna("").apply(lambda c: c.str.strip() == "").all(axis=1)
+    # Only a line without a timestamp can be blank: look at those alone.
+    blank = pd.Series(False, index=text.index)
+    undated = text.index[parsed["timestamp"].isna()]
+    if len(undated):
+        if raw is not None:
+            blank[undated] = raw[undated].fillna("").str.strip() == ""
+        else:
+            fields = text.loc[undated].astype("string").fillna("")
+            blank[undated] = fields.apply(lambda c: c.str.strip() == "").all(axis=1)
     reason = pd.Series(pd.NA, index=text.index, dtype="string")
     for failed, what in [
         (blank, "blank line"),
@@ -87,14 +92,18 @@ def split_chunk(
         booked = booked.mask(after, pd.Timestamp(span_last))
     booked = booked.fillna(pd.Timestamp(undated_day))
     report = bad & (booked >= pd.Timestamp(first)) & (booked <= pd.Timestamp(last))
-    for i in text.index[report]:
+    reported = text.index[report]
+    if len(reported):
         if raw is not None:
-            line = raw[i]
-        elif blank[i]:
-            line = ""
+            received = raw[reported].fillna("")
         else:
-            line = separator.join("" if pd.isna(v) else str(v) for v in text.loc[i].to_numpy())
-        rejects.add(booked[i].date(), line, f"{label} line {lines[i]}: {reason[i]}")
+            fields = text.loc[reported].astype("string").fillna("")
+            received = fields.iloc[:, 0].str.cat(
+                [fields[c] for c in fields.columns[1:]], sep=separator
+            )
+            received = received.mask(blank[reported], "")
+        where = label + " line " + lines[reported].astype(str) + ": "
+        rejects.add_many(booked[reported], received, (where + reason[reported]).to_numpy())
     in_window = (stamp >= pd.Timestamp(first, tz="UTC")) & (
         stamp < pd.Timestamp(last, tz="UTC") + pd.Timedelta(days=1)
     )
