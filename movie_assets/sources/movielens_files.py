@@ -206,34 +206,27 @@ def _parse_block(
     Most blocks are all numbers: the C parser types them directly. A block with any
     other text is read as strings, and split_chunk gives each bad value its reason.
     """
+
+    def read(**options) -> pd.DataFrame:
+        return pd.read_csv(
+            io.BytesIO(block),
+            sep=sep,
+            header=None,
+            names=ratings_parse.COLUMNS,
+            encoding=encoding,
+            engine="c" if len(sep) == 1 else "python",
+            **options,
+        )
+
     if len(sep) == 1:
         try:
-            chunk = pd.read_csv(
-                io.BytesIO(block),
-                sep=sep,
-                header=None,
-                names=ratings_parse.COLUMNS,
-                dtype=NUMERIC_COLUMNS,
-                encoding=encoding,
-                engine="c",
-            )
+            chunk = read(dtype=NUMERIC_COLUMNS)
             if chunk["rating"].notna().all():
                 return chunk, pd.Series(chunk.index + start, index=chunk.index)
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
             pass
     try:
-        chunk = pd.read_csv(
-            io.BytesIO(block),
-            sep=sep,
-            header=None,
-            names=ratings_parse.COLUMNS,
-            dtype=str,
-            encoding=encoding,
-            skip_blank_lines=False,
-            keep_default_na=False,
-            na_values=[],
-            engine="c" if len(sep) == 1 else "python",
-        )
+        chunk = read(dtype=str, skip_blank_lines=False, keep_default_na=False, na_values=[])
         # Short and blank lines come back padded: those need the line-by-line reasons.
         last = chunk["timestamp"]
         if not (last.isna() | (last == "")).any():
