@@ -1,7 +1,7 @@
 """Transactional partition writes and reads against the DuckDB warehouse.
 
 The stock DuckDB IO manager deletes a partition and inserts its rows in two
-transactions, positionally (FIELD_NOTES). Here both happen in one transaction,
+transactions, positionally (dagster issue #14091). Here both happen in one transaction,
 by column name, with the quarantined rows of the same partition, so a failed
 write leaves the previous rows and rejects exactly as they were. A window may
 arrive as a stream of batches (``replace_partition_batches``): still one

@@ -1,6 +1,6 @@
 """The rating models compared in ``model_metrics``, all Surprise algorithms trained on frames.
 
-Ids stay integers from training to prediction (FIELD_NOTES: mixing int and str
+Ids stay integers from training to prediction (mixing int and str
 ids makes biased SVD silently return the global mean).
 
 The most accurate model is a stacked blend (``stacked_predictions``): a linear

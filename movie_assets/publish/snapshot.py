@@ -1,6 +1,6 @@
 """Read-only copies of the warehouse for Dash: versioned files behind an atomically swapped pointer.
 
-DuckDB allows one writing process or many readers, never both (FIELD_NOTES), so
+DuckDB allows one writing process or many readers, never both, so
 Dash never opens the live file. Each publish writes a complete new file under a
 temporary name, renames it to its versioned name, then replaces the small
 ``CURRENT`` pointer with ``os.replace``: a reader sees the old snapshot or the
