@@ -1,6 +1,6 @@
 """The one way Dash reads data: the newest published snapshot, read-only, cached per version.
 
-Dash never opens the live warehouse (FIELD_NOTES: DuckDB has one writer or many
+Dash never opens the live warehouse (DuckDB has one writing process or many
 readers). The pipeline's ``dashboard_snapshot`` asset publishes complete files
 behind a pointer; every query reads the pointer, so results are cached under the
 snapshot's version and a new publish invalidates the cache by changing the key.
