@@ -18,10 +18,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from movie_assets.checks import SAMPLE_ROWS
 from movie_assets.schemas import TABLES, Table, column_types
 from movie_assets.warehouse import table_exists, was_written
-
-SAMPLE_ROWS = 10
 
 _IBIS_TYPES = {
     "BIGINT": "int64",
