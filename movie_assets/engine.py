@@ -18,7 +18,6 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from movie_assets.checks import SAMPLE_ROWS
 from movie_assets.schemas import TABLES, Table, column_types
 from movie_assets.warehouse import table_exists, was_written
 
@@ -105,11 +104,13 @@ def _passes(check, col: ir.Column) -> ir.BooleanValue:
     raise NotImplementedError(f"no engine form for the Pandera check {name!r}")
 
 
-def failing_counts(expr: ir.Table, name: str) -> tuple[int, dict[str, int], pd.DataFrame]:
+def failing_counts(
+    expr: ir.Table, name: str, sample_rows: int
+) -> tuple[int, dict[str, int], pd.DataFrame]:
     """Every rule of the table's Pandera model counted in the engine.
 
     Returns the total of failures, the failures per rule and a sample of failing rows
-    (at most SAMPLE_ROWS per rule). A NULL fails nullability only, as in Pandera.
+    (at most ``sample_rows`` per rule). A NULL fails nullability only, as in Pandera.
     """
     schema = TABLES[name].model.to_schema()
     rules: dict[str, ir.BooleanValue] = {}
@@ -130,12 +131,12 @@ def failing_counts(expr: ir.Table, name: str) -> tuple[int, dict[str, int], pd.D
         by_rule[f"unique: {', '.join(keys)}"] = int(dupes.n.sum().fill_null(0).execute())
     failing = {label: n for label, n in by_rule.items() if n}
     samples = [
-        expr.filter(~rules[label]).limit(SAMPLE_ROWS).execute().assign(check=label)
+        expr.filter(~rules[label]).limit(sample_rows).execute().assign(check=label)
         for label in failing
         if label in rules
     ]
     sample = pd.concat(samples, ignore_index=True) if samples else pd.DataFrame()
-    return sum(failing.values()), failing, sample.head(SAMPLE_ROWS)
+    return sum(failing.values()), failing, sample.head(sample_rows)
 
 
 class Tables:

@@ -191,7 +191,7 @@ def write_engine(
 
 def engine_schema_result(written: ir.Table, table: str, rows: int) -> dg.AssetCheckResult:
     """The table's Pandera model, counted in the engine: failures, per rule, and a sample."""
-    failures, by_rule, sample = engine.failing_counts(written, table)
+    failures, by_rule, sample = engine.failing_counts(written, table, checks.SAMPLE_ROWS)
     if not failures:
         return checks.failing_rows("schema", pd.DataFrame(), rows=rows)
     return dg.AssetCheckResult(

@@ -124,9 +124,9 @@ def test_engine_schema_check_agrees_with_pandera(ratings, corrupt, rule):
     con.execute(ddl(TABLES["ratings"]).replace("ratings", "t", 1))
     con.execute("INSERT INTO t BY NAME SELECT * FROM ratings")
     table = engine.connect(con).table("t")
-    assert engine.failing_counts(table, "ratings")[0] == 0
+    assert engine.failing_counts(table, "ratings", 10)[0] == 0
     con.execute(corrupt)
-    failures, by_rule, sample = engine.failing_counts(table, "ratings")
+    failures, by_rule, sample = engine.failing_counts(table, "ratings", 10)
     rows = 2 if rule.startswith("unique") else 1  # both copies of a key fail, as in Pandera
     assert by_rule == {rule: rows} and failures == rows
     assert len(sample) >= 1 or rule.startswith("unique")
