@@ -222,7 +222,7 @@ def test_fred_bad_lines_and_bad_header(tmp_path):
     got = FredCpi(str(path), AS_OF).cpi()
     assert len(got.rows) == 1
     assert list(got.rejects["reason"]) == [
-        "cpi.csv line 3: date '2013-13-01' is not the first of a month",
+        "cpi.csv line 3: date '2013-13-01' is not a date (YYYY-MM-DD)",
         "cpi.csv line 4: CPIAUCNS value 'x' is not a number",
         "cpi.csv line 5: 1 fields, expected 2 (truncated line?)",
     ]

@@ -2,8 +2,10 @@
 
 The date column is ``observation_date`` in current downloads and ``DATE`` in older
 ones; each other column is one series. FRED writes ``.`` for a month without a
-value: the row is kept with a null value, and the clean layer quarantines it with
-its reason. FRED ids are mapped to the BLS ids the rest of the graph uses.
+value; an empty field means the same: the row is kept with a null value, and the
+clean layer quarantines it as "CPI value missing". A blank line and a line with a
+NUL byte are rejects of their own. FRED ids are mapped to the BLS ids the rest of
+the graph uses.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from movie_assets.sources.files import Rejects, SourceFileError, local_copy, sna
 # FRED series id -> BLS series id (CPI-U, U.S. city average, all items).
 SERIES = {"CPIAUCNS": "CUUR0000SA0", "CPIAUCSL": "CUSR0000SA0"}
 DATE_COLUMNS = ("observation_date", "DATE")
+MISSING = {".", ""}
 
 
 def parse(text: str, label: str, day: date) -> Received:
@@ -44,6 +47,12 @@ def parse(text: str, label: str, day: date) -> Received:
     for fields in reader:
         number = reader.line_num
         raw = ",".join(fields)
+        if not raw.strip():
+            rejects.add(day, raw, f"{label} line {number}: blank line")
+            continue
+        if "\x00" in raw:
+            rejects.add(day, raw, f"{label} line {number}: NUL byte in a field (corrupted file?)")
+            continue
         if len(fields) != len(header):
             rejects.add(
                 day,
@@ -55,16 +64,13 @@ def parse(text: str, label: str, day: date) -> Received:
         record = dict(zip(header, fields, strict=True))
         month = pd.to_datetime(record[date_col], format="%Y-%m-%d", errors="coerce")
         if pd.isna(month) or month.day != 1:
-            rejects.add(
-                day,
-                raw,
-                f"{label} line {number}: date {record[date_col]!r} is not the first of a month",
-            )
+            what = "is not a date (YYYY-MM-DD)" if pd.isna(month) else "is not the first of a month"
+            rejects.add(day, raw, f"{label} line {number}: date {record[date_col]!r} {what}")
             continue
         for name in series:
             text_value = record[name].strip()
-            value = None if text_value == "." else pd.to_numeric(text_value, errors="coerce")
-            if text_value != "." and pd.isna(value):
+            value = None if text_value in MISSING else pd.to_numeric(text_value, errors="coerce")
+            if text_value not in MISSING and pd.isna(value):
                 rejects.add(
                     day, raw, f"{label} line {number}: {name} value {text_value!r} is not a number"
                 )

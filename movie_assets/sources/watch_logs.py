@@ -7,7 +7,9 @@ keyed hash (HMAC-SHA256 with MOVIE_WATCH_KEY, first 63 bits): the same user maps
 the same id across files, and without the key the id cannot be traced back to an
 address by hashing guesses. Neither the identifier nor the session id is stored,
 not even in a reject's raw text. A line without a usable date is booked on the day
-its file landed, the day the sensor also runs (movie_assets/sensors.py).
+its file landed, the day the sensor also runs (movie_assets/sensors.py); so is a line
+that cannot be read at all (blank, a NUL byte, the wrong number of fields, not UTF-8)
+or that names no user.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ def read_chunks(path: Path, key: bytes) -> Iterator[tuple[pd.DataFrame, pd.Serie
         rejects, rows, lines = Rejects(), [], []
         for fields in reader:
             number = reader.line_num
+            if not "".join(fields).strip():
+                rejects.add(day, "", f"{path.name} line {number}: blank line")
+                continue
             if len(fields) != len(header):
                 rejects.add(
                     day,
@@ -90,8 +95,20 @@ def read_chunks(path: Path, key: bytes) -> Iterator[tuple[pd.DataFrame, pd.Serie
                     f"{path.name} line {number}: not valid UTF-8 (wrong encoding?)",
                 )
                 continue
+            if any("\x00" in f for f in fields):
+                rejects.add(
+                    day,
+                    "[line withheld: may hold personal data]",
+                    f"{path.name} line {number}: NUL byte in a field (corrupted file?)",
+                )
+                continue
             user, movie, stamp, rating, _session = (fields[i] for i in position)
-            rows.append((str(pseudonym(user, key)) if user.strip() else "", movie, rating, stamp))
+            if not user.strip():
+                rejects.add(
+                    day, f",{movie},{rating},{stamp}", f"{path.name} line {number}: user id empty"
+                )
+                continue
+            rows.append((str(pseudonym(user, key)), movie, rating, stamp))
             lines.append(number)
             if len(rows) == CHUNK_ROWS:
                 yield _text(rows), pd.Series(lines, dtype="Int64"), rejects
