@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from movie_assets.schemas import TABLES, Table, column_types
-from movie_assets.warehouse import table_exists, was_written
+from movie_assets.warehouse import partition_transaction, table_exists, was_written
 
 _IBIS_TYPES = {
     "BIGINT": "int64",
@@ -140,7 +140,10 @@ def failing_counts(
 
 
 class Tables:
-    """Upstream tables as expressions, over one open warehouse connection."""
+    """Upstream tables as expressions over one open warehouse connection, and partition writes.
+
+    The Spark engine's ``spark.SparkTables`` has the same methods.
+    """
 
     def __init__(self, con):
         self.con = con
@@ -157,3 +160,11 @@ class Tables:
             raise LookupError(f"table {name} does not exist: materialize it first")
         col = TABLES[name].partition_column
         return self.db.table(name).filter(ibis._[col].between(first, last))
+
+    def replace(self, name: str, day: date, rows: ir.Table, rejects: ir.Table | None) -> int:
+        """The day's partition (and this asset's rejects of the day) in one transaction."""
+        with partition_transaction(self.con, name, day, day, rejects is not None) as window:
+            self.db.insert(name, rows)
+            if rejects is not None:
+                self.db.insert("rejects", rejects)
+        return window.rows

@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks, engine
 from movie_assets.schemas import TABLES
-from movie_assets.warehouse import now, partition_transaction, replace_partition_batches
+from movie_assets.warehouse import now, replace_partition_batches
 
 PREVIEW_ROWS = 5
 # A range run copies its metadata to every partition: keep it small.
@@ -150,21 +150,22 @@ def write_engine(
     the preview are queries over the written partition.
     """
     with duckdb.get_connection() as con:
-        tables = engine.Tables(con)
+        tables = duckdb.engine_tables(con)
         out = build(tables)
-        with partition_transaction(con, table, day, day, out.rejects is not None) as window:
-            tables.db.insert(table, engine.conformed(out.rows, table))
-            if out.rejects is not None:
-                stamped = out.rejects.mutate(
-                    asset=ibis.literal(table), rejected_at=ibis.literal(now().to_pydatetime())
-                )
-                tables.db.insert("rejects", engine.conformed(stamped, "rejects"))
-        written = tables.db.table(table).filter(ibis._[TABLES[table].partition_column] == day)
-        results = [engine_schema_result(written, table, window.rows)]
-        info = {"dagster/row_count": window.rows, "window": f"{day}..{day}"}
+        rejects = None
+        if out.rejects is not None:
+            stamped = out.rejects.mutate(
+                asset=ibis.literal(table), rejected_at=ibis.literal(now().to_pydatetime())
+            )
+            rejects = engine.conformed(stamped, "rejects")
+        rows = tables.replace(table, day, engine.conformed(out.rows, table), rejects)
+        written = tables.snapshot(table, day)
+        results = [engine_schema_result(written, table, rows)]
+        info = {"dagster/row_count": rows, "window": f"{day}..{day}"}
         if out.rejects is not None:
             reasons = (
-                tables.db.table("rejects")
+                engine.connect(con)
+                .table("rejects")
                 .filter((ibis._.asset == table) & (ibis._.partition_date == day))
                 .reason.value_counts()
                 .execute()
@@ -178,14 +179,14 @@ def write_engine(
                 )
             if out.received is not None:
                 received = int(out.received.count().execute())
-                results.append(checks.reconciles(received, window.rows, rejected))
+                results.append(checks.reconciles(received, rows, rejected))
         results += [check(tables, written) for check in extra_checks]
         keys = TABLES[table].sort_key
         preview = written.order_by(keys).limit(PREVIEW_ROWS).execute() if keys else None
         if preview is not None:
             info["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
         extra = metadata(tables, written) if metadata else {}
-    context.log.info(f"{table}: wrote {window.rows} rows as of {day} in the engine")
+    context.log.info(f"{table}: wrote {rows} rows as of {day} in the engine")
     return dg.MaterializeResult(metadata={**info, **extra}, check_results=results)
 
 

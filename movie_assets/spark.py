@@ -1,0 +1,174 @@
+"""The Spark engine: the same Ibis expressions on Spark, the large tables as Parquet.
+
+A table an engine asset writes lives under the Parquet root, one directory per
+partition (``<root>/ratings/as_of=2016-10-16/part-*.parquet``); the DuckDB warehouse
+keeps a view of the same name over it, so every reader of the warehouse (the model
+layer, the publish step, the Dash snapshot) reads it unchanged, and the partition log
+stays the one record of which days were written. The catalogue-sized tables stay in
+DuckDB; an engine step that reads one gets it as a Parquet file DuckDB writes under
+``<root>/_exchange``.
+
+What is atomic on plain Parquet (docs/spark.md): the overwrite of one partition
+directory is a delete then a rename of Spark's staged files, not one step. The
+partition log is the commit mark instead: a day's entry is removed before its files
+are replaced and written back after the rows and rejects are in place, so a reader
+never takes a half-written day for a written one.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+from duckdb import DuckDBPyConnection
+
+from movie_assets.schemas import TABLES, column_types
+from movie_assets.warehouse import _clear_rejects, _log_partition, table_exists, was_written
+
+# A local session's settings; a Spark Connect server brings its cluster's own.
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    # Adaptive execution merges small shuffle partitions; 200 tasks per shuffle on
+    # two cores is all overhead for a day's aggregates.
+    "spark.sql.shuffle.partitions": "8",
+}
+# Session settings the tables rely on, set on local and remote sessions alike.
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    # INT96, Spark's default, is a legacy encoding; DuckDB and Spark both read micros.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+}
+EXCHANGE = "_exchange"
+REJECTS = "rejects"
+
+
+def session(remote: str = "", master: str = "local[2]", driver_memory: str = "2g"):
+    """A Spark Connect session for ``sc://`` URLs, else a local one (one per process)."""
+    from pyspark.sql import SparkSession
+
+    if remote:
+        spark = SparkSession.builder.remote(remote).getOrCreate()
+    else:
+        builder = SparkSession.builder.master(master).appName("movie-analytics")
+        for key, value in {**LOCAL_CONF, "spark.driver.memory": driver_memory}.items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+    for key, value in SESSION_CONF.items():
+        spark.conf.set(key, value)
+    return spark
+
+
+def is_engine_table(con: DuckDBPyConnection, name: str) -> bool:
+    """An engine table is a view in the warehouse; a table DuckDB holds itself is a table."""
+    found = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(found) and found[0][0] == "VIEW"
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+class SparkTables:
+    """Upstream tables as Spark expressions, and the partition writes of engine assets.
+
+    The interface of ``engine.Tables``: ``snapshot``, ``events``, ``replace``, ``db``.
+    """
+
+    def __init__(self, con: DuckDBPyConnection, spark, root: str):
+        self.con = con
+        self.db = ibis.pyspark.connect(spark)
+        self.root = root.rstrip("/")
+
+    def snapshot(self, name: str, as_of: date) -> ir.Table:
+        if not was_written(self.con, name, as_of):
+            raise LookupError(f"{name} has no snapshot as of {as_of}: materialize that partition")
+        return self._read(name, as_of, as_of)
+
+    def events(self, name: str, first: date, last: date) -> ir.Table:
+        if not table_exists(self.con, name):
+            raise LookupError(f"table {name} does not exist: materialize it first")
+        return self._read(name, first, last)
+
+    def _read(self, name: str, first: date, last: date) -> ir.Table:
+        col = TABLES[name].partition_column
+        if is_engine_table(self.con, name):
+            table = self.db.read_parquet(f"{self.root}/{name}")
+        else:
+            path = f"{self.root}/{EXCHANGE}/{name}.parquet"
+            if "://" not in path:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            self.con.execute(
+                f"COPY (SELECT * FROM {name} WHERE {col} BETWEEN DATE '{_day(first)}' "
+                f"AND DATE '{_day(last)}') TO '{path}' (FORMAT parquet)"
+            )
+            table = self.db.read_parquet(path)
+        return table.filter(table[col].between(first, last))
+
+    def replace(self, name: str, day: date, rows: ir.Table, rejects: ir.Table | None) -> int:
+        """The day's partition (and this asset's rejects of the day) replaced; returns its rows.
+
+        Rows and rejects are written by Spark, each partition into its own directory
+        in overwrite mode (an empty day still replaces the old files, which dynamic
+        partition overwrite would leave in place). The warehouse then reads the rejects
+        into its ``rejects`` table, and the log marks the day as written.
+        """
+        col = TABLES[name].partition_column
+        if table_exists(self.con, name) and not is_engine_table(self.con, name):
+            raise RuntimeError(
+                f"warehouse table {name} was written by the DuckDB engine; the Spark engine "
+                "needs a warehouse of its own (set MOVIE_WAREHOUSE to a new file)"
+            )
+        if table_exists(self.con, "partition_log"):
+            self.con.execute(
+                "DELETE FROM partition_log WHERE table_name = ? AND ? BETWEEN first_day "
+                "AND last_day",
+                [name, day],
+            )
+        self.db.to_parquet(rows.drop(col), self._partition(name, col, day), mode="overwrite")
+        if rejects is not None:
+            self.db.to_parquet(
+                rejects.drop("asset", "partition_date"),
+                self._rejects(name, day),
+                mode="overwrite",
+            )
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(self._view(name))
+            if rejects is not None:
+                _clear_rejects(self.con, name, day, day)
+                self.con.execute(
+                    f"INSERT INTO rejects BY NAME SELECT * FROM read_parquet('"
+                    f"{self._rejects(name, day)}/*.parquet', hive_partitioning = true, "
+                    "hive_types = {'partition_date': DATE})"
+                )
+            written = self.con.execute(
+                f"SELECT count(*) FROM {name} WHERE {col} = ?", [day]
+            ).fetchone()[0]
+            _log_partition(self.con, name, day, day, written)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return written
+
+    def _partition(self, name: str, col: str, day: date) -> str:
+        return f"{self.root}/{name}/{col}={_day(day)}"
+
+    def _rejects(self, name: str, day: date) -> str:
+        return self._partition(f"{REJECTS}/asset={name}", "partition_date", day)
+
+    def _view(self, name: str) -> str:
+        """The warehouse's view over an engine table: schema order and types, by name."""
+        table = TABLES[name]
+        col = table.partition_column
+        cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in column_types(table).items())
+        return (
+            f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} FROM read_parquet("
+            f"'{self.root}/{name}/*/*.parquet', hive_partitioning = true, "
+            f"hive_types = {{'{col}': DATE}}, union_by_name = true)"
+        )
