@@ -17,6 +17,7 @@ Archives are cached in the work dir (default .data/scale) by format, size and se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -332,12 +333,18 @@ def cmd_daily(args) -> list[float]:
     day = manifest.last_day
     before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
     runs = []
-    with tempfile.TemporaryDirectory(dir=args.workdir, prefix="daily-") as tmp:
-        state = Path(tmp)
-        build = run_build(args.format, path, manifest, state, end=before)
-        print_build(build, f"build of {path.name} up to {before}")
-        if not build.ok:
-            return runs
+    with contextlib.ExitStack() as stack:
+        if getattr(args, "keep", None):
+            state = args.keep
+        else:
+            state = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=args.workdir)))
+        if (state / "warehouse.duckdb").exists():
+            print(f"reusing the build in {state}")
+        else:
+            build = run_build(args.format, path, manifest, state, end=before)
+            print_build(build, f"build of {path.name} up to {before}")
+            if not build.ok:
+                return runs
         env = product_env(args.format, path, manifest, state)
         for i in range(args.repeat):
             log = state / f"daily-{i}.log"
@@ -884,6 +891,8 @@ def main() -> None:
             continue
         p.add_argument("--size", type=parse_size, default=1_000_000, help="ratings: 300k, 1M")
         p.add_argument("--repeat", type=int, default=1, help="runs per figure; medians printed")
+        if name == "daily":
+            p.add_argument("--keep", type=Path, help="state folder to keep and reuse")
         p.add_argument("--no-spark", action="store_true", help="skip the PySpark figures")
         p.add_argument("--spark-memory", default="6g", help="spark.driver.memory")
         p.add_argument("--factors", type=int, default=64)
