@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 from movie_assets.clean import assets as clean
 from movie_assets.features import assets as features
-from movie_assets.jobs import model_evaluation, movie_graph, ratings_history
+from movie_assets.jobs import feature_history, model_evaluation, movie_graph, ratings_history
+from movie_assets.metadata import with_catalog_metadata
 from movie_assets.model import assets as model
-from movie_assets.partitions import daily_partitions
+from movie_assets.partitions import daily_partitions, single_run
 from movie_assets.publish import assets as publish
 from movie_assets.raw import assets as raw
 from movie_assets.resources import build_resources
 from movie_assets.sensors import SENSORS, with_freshness
 
-ALL_ASSETS = dg.load_assets_from_modules([raw, clean, features, model, publish])
+# One backfill policy for every asset (partitions.single_run): a backfill is one run per
+# contiguous range of days, and a snapshot asset refuses a range of more than one day.
+ALL_ASSETS = dg.load_assets_from_modules(
+    [raw, clean, features, model, publish], backfill_policy=single_run
+)
 
 daily_schedule = dg.build_schedule_from_partitioned_job(movie_graph, hour_of_day=3)
 
@@ -41,12 +48,14 @@ def weekly_evaluation(context: dg.ScheduleEvaluationContext):
 
 def build_defs(resources: dict | None = None) -> dg.Definitions:
     """Tests pass their own resources (a temporary warehouse); the code location the defaults."""
+    resources = resources or build_resources()
+    catalog = Path(resources["duckdb"].database).stem
     return dg.Definitions(
-        assets=with_freshness(ALL_ASSETS),
-        jobs=[movie_graph, model_evaluation, ratings_history],
+        assets=with_catalog_metadata(with_freshness(ALL_ASSETS), catalog),
+        jobs=[movie_graph, model_evaluation, ratings_history, feature_history],
         schedules=[daily_schedule, weekly_evaluation],
         sensors=SENSORS,
-        resources=resources or build_resources(),
+        resources=resources,
         # DuckDB has one writer at a time: steps run one after another in the run's process.
         executor=dg.in_process_executor,
     )

@@ -9,9 +9,13 @@
   both (the daemon's loop itself wakes every 5 s).
 - ``alert_on_run_failure`` records every failed run in the ``alerts`` table and, when
   MOVIE_ALERT_WEBHOOK is set, posts it there as JSON.
-- ``with_freshness`` gives the raw source assets a cron freshness policy: by 06:00 UTC
+- ``with_freshness``: with a live source (the partitions are open-ended, so a new day
+  arrives every day) the raw source assets get a cron freshness policy: by 06:00 UTC
   each day they must have been materialized in the previous 24 hours (the daily
   schedule runs at 03:00), so the UI shows a source whose newest partition is late.
+  With a frozen source (the partitions end on the data's newest day, as for the
+  embedded data) there is no policy: no new day ever comes, and a deadline measured
+  on the wall clock would call the assets stale forever after the first day.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import requests
 from dagster_duckdb import DuckDBResource
 
 from movie_assets.jobs import DAILY_SNAPSHOTS, movie_graph
-from movie_assets.partitions import daily_partitions
+from movie_assets.partitions import LIVE, daily_partitions
 from movie_assets.sources.registry import SourceResource
 from movie_assets.warehouse import now
 
@@ -51,16 +55,26 @@ CREATE TABLE IF NOT EXISTS alerts (
 MESSAGE_CHARS = 2000
 
 
-def with_freshness(assets: list) -> list:
-    """The assets, with the freshness policy on the raw source assets."""
-    return dg.map_asset_specs(
-        lambda spec: (
-            spec.replace_attributes(freshness_policy=FRESHNESS)
-            if spec.key.to_user_string() in SOURCE_ASSETS
-            else spec
-        ),
-        assets,
-    )
+FROZEN_REASON = (
+    "No freshness policy: the source is frozen (its partitions end on {last}, the data's "
+    "newest day). No newer day will arrive, so a wall-clock deadline would only report "
+    "the asset stale forever."
+)
+
+
+def with_freshness(assets: list, live: bool = LIVE) -> list:
+    """The raw source assets with the daily freshness policy if the source is live; if it is
+    frozen, without one, and the reason in their metadata."""
+
+    def fresh(spec: dg.AssetSpec) -> dg.AssetSpec:
+        if spec.key.to_user_string() not in SOURCE_ASSETS:
+            return spec
+        if live:
+            return spec.replace_attributes(freshness_policy=FRESHNESS)
+        reason = FROZEN_REASON.format(last=daily_partitions.get_last_partition_key())
+        return spec.merge_attributes(metadata={"freshness": reason})
+
+    return dg.map_asset_specs(fresh, assets)
 
 
 def _interval(default: int) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 import pandas as pd
+
+from movie_assets import point_in_time as pit
 
 
 @dataclass
@@ -66,3 +68,49 @@ def ratings_batches(reader: MovieSource, first: date, last: date) -> Iterator[Re
     if streamed is not None:
         return iter(streamed(first, last))
     return iter([reader.ratings(first, last)])
+
+
+class KnownOn:
+    """A reader as it would have answered on ``day``: rows dated later are not received.
+
+    The rules are ``point_in_time``'s; ``first_seen`` gives each movie's first rating or
+    tag (the catalogue's date where the source has no added date). Ratings pass through:
+    ``raw_ratings`` is partitioned by the day each rating was made.
+    """
+
+    def __init__(self, reader: MovieSource, day: date, first_seen: Callable[[], pd.Series]):
+        self.reader = reader
+        self.day = day
+        self._first_seen = first_seen
+
+    @property
+    def name(self) -> str:
+        return self.reader.name
+
+    def _filtered(self, received: Received, rule) -> Received:
+        return Received(rule(received.rows), received.rejects)
+
+    def movies(self) -> Received:
+        seen = self._first_seen()
+        return self._filtered(
+            self.reader.movies(), lambda r: pit.catalogue_known(r, seen, self.day)
+        )
+
+    def links(self) -> Received:
+        seen = self._first_seen()
+        return self._filtered(self.reader.links(), lambda r: pit.catalogue_known(r, seen, self.day))
+
+    def films(self) -> Received:
+        return self._filtered(self.reader.films(), lambda r: pit.films_known(r, self.day))
+
+    def tags(self) -> Received:
+        return self._filtered(self.reader.tags(), lambda r: pit.tags_known(r, self.day))
+
+    def cpi(self) -> Received:
+        return self._filtered(self.reader.cpi(), lambda r: pit.cpi_known(r, self.day))
+
+    def ratings(self, first: date, last: date) -> Received:
+        return self.reader.ratings(first, last)
+
+    def ratings_batches(self, first: date, last: date) -> Iterator[Received]:
+        return ratings_batches(self.reader, first, last)

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
+from itertools import chain
 
 import dagster as dg
+import pandas as pd
 from pydantic import PrivateAttr
 
-from movie_assets.partitions import day_of
-from movie_assets.sources.base import MovieSource
+from movie_assets import point_in_time as pit
+from movie_assets.partitions import day_of, run_day
+from movie_assets.sources.base import KnownOn, MovieSource, ratings_batches
 from movie_assets.sources.composite import CompositeSource, parse_spec
 from movie_assets.sources.embedded import EmbeddedSource
+from movie_assets.sources.files import partition_span
 
 
 def _env(name: str, default: str = "") -> str:
@@ -43,19 +47,32 @@ class SourceResource(dg.ConfigurableResource):
     tmdb_request_seconds: float = float(_env("MOVIE_TMDB_REQUEST_SECONDS", "30"))
 
     _as_of: date | None = PrivateAttr(default=None)
+    _first_seen: pd.Series | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # A snapshot run is one partition: its day is the as-of day of the readers' rejects
-        # and the last release day TMDB is asked about.
-        run = context.run
-        key = run.tags.get("dagster/partition") if run is not None else None
-        self._as_of = day_of(key) if key else None
+        # A snapshot run is one day: the readers answer as of it (point_in_time), book their
+        # rejects on it, and TMDB is asked about releases up to it.
+        self._as_of = run_day(context.run.tags) if context.run is not None else None
 
     def reader(self) -> MovieSource:
+        """The source as of the run's day; outside a one-day run, as it is now."""
         if self.kind == "embedded":
-            return EmbeddedSource()
-        parts = parse_spec(self.kind, PROVIDES)
-        return CompositeSource(self.kind, parts, lambda name: READERS[name](self, self._as_of))
+            plain: MovieSource = EmbeddedSource()
+        else:
+            parts = parse_spec(self.kind, PROVIDES)
+            plain = CompositeSource(self.kind, parts, lambda name: READERS[name](self, self._as_of))
+        if self._as_of is None:
+            return plain
+        return KnownOn(plain, self._as_of, lambda: self.first_seen(plain))
+
+    def first_seen(self, reader: MovieSource) -> pd.Series:
+        """Each movie's first rating or tag in the partition span, read once per run."""
+        if self._first_seen is None:
+            first, last = partition_span()
+            batches = ratings_batches(reader, first, last or datetime.now(UTC).date())
+            rows = chain((b.rows for b in batches), [reader.tags().rows])
+            self._first_seen = pit.first_seen(rows)
+        return self._first_seen
 
 
 def _movielens(cfg: SourceResource, as_of: date | None) -> MovieSource:

@@ -1,0 +1,169 @@
+"""What the code location tells a Dagster user: schemas, owners, code links, partitions, freshness.
+
+The expectations come from DuckDB itself (the tables its DDL creates), from the files the
+code references point at, and from a real in-process run; the live-source code location is
+imported in a fresh interpreter with an open-ended partition span.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from movie_assets.definitions import build_defs
+from movie_assets.partitions import RANGE_END, RANGE_START, SNAPSHOT_RANGE_REFUSED
+from movie_assets.resources import build_resources
+from movie_assets.schemas import TABLES, ddl
+from movie_assets.settings import PROJECT_ROOT
+
+SOURCE_ASSETS = ["raw_ratings", "raw_movies", "raw_films", "cpi_series"]
+
+
+@pytest.fixture(scope="module")
+def located(tmp_path_factory):
+    path = tmp_path_factory.mktemp("defs") / "shelf.duckdb"
+    defs = build_defs(build_resources(path))
+    return path, defs, defs.resolve_asset_graph()
+
+
+def _node(graph, name: str):
+    return graph.get(dg.AssetKey(name))
+
+
+def _value(entry):
+    """A metadata entry as given (definitions keep raw values) or as a MetadataValue."""
+    return getattr(entry, "value", entry)
+
+
+def test_every_table_asset_has_the_schema_duckdb_creates(located):
+    path, _, graph = located
+    with duckdb.connect(str(path)) as con:
+        for name, table in TABLES.items():
+            if name == "rejects":  # written by every asset, not an asset of its own
+                continue
+            con.execute(ddl(table))
+            created = con.execute(
+                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+                "WHERE table_name = ? ORDER BY ordinal_position",
+                [name],
+            ).fetchall()
+            meta = _node(graph, name).metadata
+            schema = _value(meta["dagster/column_schema"])
+            assert [(c.name, c.type) for c in schema.columns] == [(n, t) for n, t, _ in created], (
+                name
+            )
+            # the qualified name resolves in the warehouse file
+            assert _value(meta["dagster/table_name"]) == f"shelf.main.{name}"
+            con.execute(f"SELECT count(*) FROM {_value(meta['dagster/table_name'])}")
+    ratings = _value(_node(graph, "ratings").metadata["dagster/column_schema"])
+    rating = next(c for c in ratings.columns if c.name == "rating")
+    assert not rating.constraints.nullable
+    assert set(rating.constraints.other) == {
+        "greater_than_or_equal_to(0.5)",
+        "less_than_or_equal_to(5.0)",
+        "half_star_steps",
+    }
+    assert ratings.constraints.other == ["unique (as_of, user_id, movie_id)"]
+
+
+def test_owners_and_code_references_point_at_the_asset_code(located):
+    _, _, graph = located
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners, key
+        (ref,) = node.metadata["dagster/code_references"].code_references
+        line = Path(ref.file_path).read_text().splitlines()[ref.line_number - 1]
+        assert Path(ref.file_path).is_relative_to(PROJECT_ROOT / "movie_assets")
+        assert line.lstrip().startswith(("def ", "@dg.asset(")), (key, line)
+
+
+def test_partitions_explain_themselves_and_backfills_are_one_run_per_range(located):
+    _, defs, graph = located
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+        event = key.to_user_string() == "raw_ratings"
+        assert ("ratings made on D" if event else "materializes the newest day") in (
+            node.description
+        ), key
+    # one policy for all: resolving the daily job warns about nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build_defs(defs.resources).resolve_job_def("movie_graph")
+
+
+def test_a_snapshot_over_a_range_of_days_is_refused_before_it_writes(located, tmp_path):
+    path = tmp_path / "refused.duckdb"
+    defs = build_defs(build_resources(path))
+    result = defs.resolve_job_def("movie_graph").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=[dg.AssetKey("raw_movies")],
+        tags={RANGE_START: "2005-01-01", RANGE_END: "2005-01-03"},
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert SNAPSHOT_RANGE_REFUSED in failure.step_failure_data.user_failure_data.description
+    if path.exists():
+        with duckdb.connect(str(path), read_only=True) as con:
+            tables = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        assert ("raw_movies",) not in tables
+
+
+FRESHNESS_PROBE = """
+import json, warnings
+warnings.simplefilter("ignore")
+import dagster as dg
+from movie_assets.definitions import defs
+graph = defs.resolve_asset_graph()
+out = {}
+for key in graph.get_all_asset_keys():
+    node = graph.get(key)
+    policy = node.freshness_policy
+    out[key.to_user_string()] = {
+        "policy": None if policy is None else [policy.deadline_cron, policy.timezone,
+                  policy.lower_bound_delta.total_seconds()],
+        "reason": node.metadata.get("freshness"),
+    }
+print(json.dumps(out))
+"""
+
+
+def _freshness(data_dir: Path, env_end: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOVIE_")}
+    env["MOVIE_DATA_DIR"] = str(data_dir)
+    if env_end is not None:
+        env["MOVIE_PARTITIONS_END"] = env_end
+    done = subprocess.run(
+        [sys.executable, "-c", FRESHNESS_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_freshness_is_off_for_the_frozen_embedded_data_with_the_reason(tmp_path):
+    assets = _freshness(tmp_path, None)
+    assert all(a["policy"] is None for a in assets.values())
+    for name in SOURCE_ASSETS:
+        assert "frozen" in assets[name]["reason"] and "2016-10-16" in assets[name]["reason"]
+
+
+def test_a_live_source_keeps_a_daily_deadline(tmp_path):
+    assets = _freshness(tmp_path, "")
+    with_policy = {name for name, a in assets.items() if a["policy"]}
+    assert with_policy == set(SOURCE_ASSETS)
+    for name in SOURCE_ASSETS:
+        assert assets[name]["policy"] == ["0 6 * * *", "UTC", 86400.0]
+        assert assets[name]["reason"] is None
