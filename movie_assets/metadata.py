@@ -72,7 +72,14 @@ def _described(spec: dg.AssetSpec, catalog: str) -> dg.AssetSpec:
     metadata = {
         **spec.metadata,
         **(table_metadata(table, catalog) if table else {}),
-        "partition_meaning": "event day" if event else "as-of day (snapshot)",
+        "partition_meaning": (
+            "event day: the ratings made that day"
+            if event
+            else "as-of day: the data as it could be known that day"
+        ),
+        "partitions_built": (
+            "every day, in one range run" if event else "the newest day; others on demand"
+        ),
     }
     return spec.replace_attributes(
         description=f"{spec.description or ''}\n\n{note}".strip(),

@@ -23,6 +23,7 @@ import pytest
 
 from movie_assets.build import QUIET, BuildReport, run_history
 from movie_assets.definitions import build_defs
+from movie_assets.jobs import FEATURE_HISTORY
 from movie_assets.partitions import RANGE_END, RANGE_START
 from movie_assets.resources import build_resources
 from movie_assets.sources.registry import SourceResource
@@ -258,3 +259,11 @@ def test_tags_links_and_undated_movies_from_a_movielens_archive(tmp_path):
     assert set(links["movie_id"]) == known - {99}  # links.csv lists the sample's movies
     tags = _query(path, "SELECT tag FROM raw_tags WHERE as_of = ? ORDER BY tag", [day])
     assert tags["tag"].tolist() == ["funny", "on the day"]
+    # every table the run wrote reports its rows as dagster/row_count
+    materialized = result.get_asset_materialization_events()
+    selected = FEATURE_HISTORY.resolve(defs.resolve_asset_graph())
+    assert {e.asset_key for e in materialized} == selected and len(selected) == 22
+    for event in materialized:
+        table = event.asset_key.to_user_string()
+        rows = _query(path, f"SELECT count(*) AS n FROM {table} WHERE as_of = ?", [day]).n[0]
+        assert event.materialization.metadata["dagster/row_count"].value == rows, table
