@@ -335,7 +335,7 @@ def cmd_daily(args) -> list[float]:
     runs = []
     with contextlib.ExitStack() as stack:
         if getattr(args, "keep", None):
-            state = args.keep
+            state = args.keep.resolve()
         else:
             state = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=args.workdir)))
         if (state / "warehouse.duckdb").exists():
