@@ -12,8 +12,8 @@ from pathlib import Path
 import dash
 from dash import Dash, Input, Output, State, callback, dcc, html
 
-from dash_app import data
-from dash_app import filters as _filters  # noqa: F401  (registers the URL callbacks)
+from dash_app import data, inputs
+from dash_app import filters as _filters  # noqa: F401  (registers the URL writer)
 
 # How often the browser asks whether a newer snapshot was published (milliseconds).
 POLL_MS = int(os.environ.get("MOVIE_DASH_POLL_MS", "10000"))
@@ -27,6 +27,7 @@ app = Dash(
     update_title=None,
 )
 server = app.server
+inputs.protect(server, app)
 
 
 def _version() -> str | None:
@@ -48,7 +49,6 @@ def layout() -> html.Div:
     ]
     return html.Div(
         [
-            dcc.Location(id="url", refresh=False),
             dcc.Store(id="snapshot-version", data=_version()),
             dcc.Interval(id="snapshot-poll", interval=POLL_MS),
             html.Header(

@@ -1,33 +1,38 @@
-"""The shared filter bar and its round trip through the URL query string.
+"""Every page's view: the shared filter bar, the page's own controls, and the URL.
 
-Each page builds the bar from its own ``layout(**query)``, so a copied URL
-restores the view; changing a filter rewrites the query string in place (a
-second ``dcc.Location`` with ``refresh=False``, so the page is not rebuilt) and
-the navigation links carry it to the next page.
+A page declares a ``View``: whether it shows the filter bar and which controls of
+its own belong in the URL. ``View.layout(query)`` builds the controls from the
+query string, so a copied URL restores the view. One callback per page turns the
+controls into one validated state: the shared ``Filters`` in the page's filters
+store (what its charts read, one input instead of six) and the query string,
+which ``assets/view.js`` writes to the address bar, one history entry per change
+(quick repeats of the same control, such as a slider's keyboard steps, replace
+the entry). Back and Forward fire ``popstate``; ``view.js`` hands the address to
+the page's pop store and the same callback sets every control from it.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode
 
-from dash import ALL, Input, Output, State, callback, dcc, html
+import dash
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from dash_app import inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 
 YEAR_FROM, YEAR_TO = "year_from", "year_to"
-IDS = {
-    "years": "filter-years",
-    "genre": "filter-genre",
-    "min_rating": "filter-min-rating",
-    "rating_category": "filter-rating-category",
-    "runtime_category": "filter-runtime-category",
-    "era": "filter-era",
+BAR = ["years", "genre", "min_rating", "rating_category", "runtime_category", "era"]
+LISTS = {
+    "genre": "genres",
+    "rating_category": "rating_categories",
+    "runtime_category": "runtime_categories",
+    "era": "eras",
 }
-INPUTS = [Input(IDS["years"], "value")] + [
-    Input(IDS[k], "value")
-    for k in ["genre", "min_rating", "rating_category", "runtime_category", "era"]
-]
 DEFAULT_YEARS = (1900, 2020)
 
 
@@ -37,38 +42,6 @@ def _list(value) -> tuple[str, ...]:
     return tuple(value) if isinstance(value, list | tuple) else (value,)
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _float(value) -> float | None:
-    try:
-        return float(value) or None
-    except (TypeError, ValueError):
-        return None
-
-
-def _known(values: tuple[str, ...], allowed: list[str]) -> tuple[str, ...]:
-    """Drop unknown values from a URL rather than querying for them."""
-    return tuple(v for v in values if v in allowed)
-
-
-def from_query(query: dict) -> q.Filters:
-    """Filters from a parsed query string (values may be strings or lists of strings)."""
-    return q.Filters(
-        year_from=_int(query.get(YEAR_FROM)),
-        year_to=_int(query.get(YEAR_TO)),
-        genres=tuple(sorted(_list(query.get("genre")))),
-        min_rating=_float(query.get("min_rating")),
-        rating_categories=_known(_list(query.get("rating_category")), q.RATING_CATEGORIES),
-        runtime_categories=_known(_list(query.get("runtime_category")), q.RUNTIME_CATEGORIES),
-        eras=_known(_list(query.get("era")), q.ERAS),
-    )
-
-
 def _bounds() -> tuple[int, int]:
     try:
         return q.year_bounds()
@@ -76,22 +49,77 @@ def _bounds() -> tuple[int, int]:
         return DEFAULT_YEARS
 
 
+LABELS = {
+    "rating_categories": q.RATING_CATEGORIES,
+    "runtime_categories": q.RUNTIME_CATEGORIES,
+    "eras": q.ERAS,
+}
+
+
+def _ordered(name: str, values) -> list:
+    """Genres alphabetically, categories in their own order: one cache key per selection."""
+    if name not in LABELS:
+        return sorted(values, key=str)
+    order = {label: i for i, label in enumerate(LABELS[name])}
+    return sorted(values, key=lambda v: (order.get(v, len(order)), str(v)))
+
+
+def from_query(query: dict) -> q.Filters:
+    """Filters from a parsed query string; a value that is not valid is dropped, not fatal."""
+    data: dict[str, Any] = {}
+    for key in (YEAR_FROM, YEAR_TO, "min_rating"):
+        value = query.get(key)
+        data[key] = value[0] if isinstance(value, list) else value
+    for key, name in LISTS.items():
+        values = _list(query.get(key))[: q.MAX_ITEMS]
+        data[name] = _ordered(name, (v for v in values if v in LABELS.get(name, [v])))
+    for key in list(data):
+        try:
+            q.Filters.model_validate({key: data[key]})
+        except ValueError:
+            data.pop(key)
+    filters = q.Filters.model_validate(data)
+    return filters.model_copy(update={"min_rating": filters.min_rating or None})
+
+
 def from_values(years, genres, min_rating, rating_categories, runtime_categories, eras):
     """Filters from the bar's component values; the full year range means no year filter."""
+    if years is None:
+        years = list(_bounds())
+    if not isinstance(years, list | tuple) or len(years) != 2:
+        raise inputs.BadInput("filters.years: expected [from, to]")
     low, high = _bounds()
-    years = years or [low, high]
-    return q.Filters(
-        year_from=int(years[0]) if years[0] > low else None,
-        year_to=int(years[1]) if years[1] < high else None,
-        genres=tuple(sorted(genres or ())),
-        min_rating=float(min_rating) if min_rating else None,
-        rating_categories=tuple(rating_categories or ()),
-        runtime_categories=tuple(runtime_categories or ()),
-        eras=tuple(eras or ()),
+    start = inputs.integer(years[0], "filters.years", 1000, 3000)
+    end = inputs.integer(years[1], "filters.years", 1000, 3000)
+    for name, value in [
+        ("genres", genres),
+        ("rating_categories", rating_categories),
+        ("runtime_categories", runtime_categories),
+        ("eras", eras),
+    ]:
+        if value is not None and not isinstance(value, list):
+            raise inputs.BadInput(f"filters.{name}: expected a list")
+    return inputs.model(
+        q.Filters,
+        {
+            "year_from": start if start > low else None,
+            "year_to": end if end < high else None,
+            "genres": _ordered("genres", genres or ()),
+            "min_rating": min_rating or None,
+            "rating_categories": _ordered("rating_categories", rating_categories or ()),
+            "runtime_categories": _ordered("runtime_categories", runtime_categories or ()),
+            "eras": _ordered("eras", eras or ()),
+        },
+        "filters",
     )
 
 
-def to_search(f: q.Filters) -> str:
+def parse(data) -> q.Filters:
+    """The filters store's data, as a request carries it: validated like any input."""
+    return inputs.model(q.Filters, data or {}, "filters")
+
+
+def to_pairs(f: q.Filters) -> list[tuple[str, Any]]:
     pairs = [
         (YEAR_FROM, f.year_from),
         (YEAR_TO, f.year_to),
@@ -101,99 +129,221 @@ def to_search(f: q.Filters) -> str:
         *(("runtime_category", c) for c in f.runtime_categories),
         *(("era", e) for e in f.eras),
     ]
-    pairs = [(k, v) for k, v in pairs if v is not None]
+    return [(k, v) for k, v in pairs if v is not None]
+
+
+def to_search(pairs: list[tuple[str, Any]]) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def _dropdown(key: str, label: str, options: list[str], value: tuple[str, ...]) -> html.Div:
-    return html.Div(
-        [
-            html.Label(label, htmlFor=IDS[key]),
-            dcc.Dropdown(
-                id=IDS[key],
-                options=options,
-                value=list(value),
-                multi=True,
-                placeholder="All",
-                clearable=True,
-            ),
-        ],
-        className="filter",
-    )
+def first(query: dict, key: str):
+    value = query.get(key)
+    return value[0] if isinstance(value, list) and value else value
 
 
-def bar(query: dict) -> html.Div:
-    """The filter bar, set from the page's query string."""
-    f = from_query(query)
-    low, high = _bounds()
-    try:
-        genres = q.genre_names()
-    except NoSnapshot:
-        genres = []
-    start = min(max(f.year_from or low, low), high)
-    end = max(min(f.year_to or high, high), start)
-    marks = {y: str(y) for y in range(low - low % 10 + 10, high + 1, 20)}
-    return html.Div(
-        [
+@dataclass(frozen=True)
+class Param:
+    """A page control kept in the URL under ``key``.
+
+    ``parse`` takes the URL's string or the control's value and returns the control's
+    value, raising ``inputs.BadInput``; ``default`` (when static) is left out of the URL.
+    """
+
+    key: str
+    component: str
+    parse: Callable[[Any], Any]
+    default: Any = None
+    prop: str = "value"
+
+
+@dataclass(frozen=True)
+class View:
+    page: str
+    path: str
+    bar: bool = True
+    params: tuple[Param, ...] = field(default=())
+
+    def id(self, kind: str) -> dict:
+        return {"view": kind, "page": self.page}
+
+    def bar_id(self, key: str) -> str:
+        return f"{self.page}-filter-{key}"
+
+    @property
+    def filters(self) -> dict:
+        """The id of the page's filters store, the input its charts read."""
+        return self.id("filters")
+
+    def value(self, query: dict, param: Param, default: Any = None) -> Any:
+        """The control's initial value: the URL's if valid, else the default."""
+        raw = first(query, param.key)
+        if raw is not None:
+            try:
+                return param.parse(raw)
+            except inputs.BadInput:
+                pass
+        return param.default if default is None else default
+
+    def state(self, f: q.Filters, values: list, source: str | None) -> dict:
+        """What view.js needs: the page's query string, the navigation links' one, the source."""
+        pairs = zip(self.params, values, strict=True)
+        own = [(p.key, v) for p, v in pairs if v not in (None, p.default)]
+        shared = to_pairs(f)
+        carried = to_search(shared)
+        nav = [
+            {"id": {"type": "nav", "page": page["module"]}, "href": page["relative_path"] + carried}
+            for page in dash.page_registry.values()
+        ]
+        # A page without the bar carries the filters to the next page but does not show them.
+        search = to_search((shared if self.bar else []) + own)
+        return {"search": search, "nav": nav, "source": source}
+
+    def layout(self, query: dict, values: list) -> list:
+        """The bar (if any), the stores and the marker view.js looks for; ``values`` are the
+        page controls' initial values, in the order of ``params``."""
+        f = from_query(query)
+        return [
+            *([self._bar(f)] if self.bar else []),
+            dcc.Store(id=self.filters, data=f.model_dump(mode="json")),
+            dcc.Store(id=self.id("url"), data=self.state(f, values, None)),
+            dcc.Store(id=self.id("pop")),
+            dcc.Store(id=self.id("written")),
             html.Div(
-                [
-                    html.Label("Release year", htmlFor=IDS["years"]),
-                    dcc.RangeSlider(
-                        id=IDS["years"],
-                        min=low,
-                        max=high,
-                        step=1,
-                        value=[start, end],
-                        marks=marks,
-                        tooltip={"placement": "bottom"},
-                        allowCross=False,
-                        updatemode="mouseup",
-                    ),
-                ],
-                className="filter filter-wide",
+                hidden=True,
+                className="view-marker",
+                **{"data-view": self.page, "data-path": self.path},
             ),
-            _dropdown("genre", "Genres (any of)", genres, f.genres),
-            html.Div(
-                [
-                    html.Label("Minimum average rating (stars)", htmlFor=IDS["min_rating"]),
-                    dcc.Slider(
-                        id=IDS["min_rating"],
-                        min=0,
-                        max=5,
-                        step=0.5,
-                        value=f.min_rating or 0,
-                        marks={i: str(i) for i in range(6)},
-                        updatemode="mouseup",
-                    ),
-                ],
-                className="filter",
-            ),
-            _dropdown(
-                "rating_category", "Rating category", q.RATING_CATEGORIES, f.rating_categories
-            ),
-            _dropdown(
-                "runtime_category", "Runtime category", q.RUNTIME_CATEGORIES, f.runtime_categories
-            ),
-            _dropdown("era", "Era", q.ERAS, f.eras),
-        ],
-        className="filter-bar",
-        id="filter-bar",
-    )
+        ]
+
+    def _dropdown(self, key: str, label: str, options: list[str], value) -> html.Div:
+        return html.Div(
+            [
+                html.Label(label, htmlFor=self.bar_id(key)),
+                dcc.Dropdown(
+                    id=self.bar_id(key),
+                    options=options,
+                    value=list(value),
+                    multi=True,
+                    placeholder="All",
+                    clearable=True,
+                ),
+            ],
+            className="filter",
+        )
+
+    def _bar(self, f: q.Filters) -> html.Div:
+        low, high = _bounds()
+        try:
+            genres = q.genre_names()
+        except NoSnapshot:
+            genres = []
+        start = min(max(f.year_from or low, low), high)
+        end = max(min(f.year_to or high, high), start)
+        marks = {y: str(y) for y in range(low - low % 10 + 10, high + 1, 20)}
+        return html.Div(
+            [
+                html.Div(
+                    [
+                        html.Label("Release year", htmlFor=self.bar_id("years")),
+                        dcc.RangeSlider(
+                            id=self.bar_id("years"),
+                            min=low,
+                            max=high,
+                            step=1,
+                            value=[start, end],
+                            marks=marks,
+                            tooltip={"placement": "bottom"},
+                            allowCross=False,
+                            updatemode="mouseup",
+                        ),
+                    ],
+                    className="filter filter-wide",
+                ),
+                self._dropdown("genre", "Genres (any of)", genres, f.genres),
+                html.Div(
+                    [
+                        html.Label(
+                            "Minimum average rating (stars)",
+                            htmlFor=self.bar_id("min_rating"),
+                        ),
+                        dcc.Slider(
+                            id=self.bar_id("min_rating"),
+                            min=0,
+                            max=5,
+                            step=0.5,
+                            value=f.min_rating or 0,
+                            marks={i: str(i) for i in range(6)},
+                            updatemode="mouseup",
+                        ),
+                    ],
+                    className="filter",
+                ),
+                self._dropdown(
+                    "rating_category", "Rating category", q.RATING_CATEGORIES, f.rating_categories
+                ),
+                self._dropdown(
+                    "runtime_category",
+                    "Runtime category",
+                    q.RUNTIME_CATEGORIES,
+                    f.runtime_categories,
+                ),
+                self._dropdown("era", "Era", q.ERAS, f.eras),
+            ],
+            className="filter-bar",
+            id=f"filter-bar-{self.page}",
+        )
+
+    def register(self) -> View:
+        """The page's one view callback: controls to state, and a popped URL back to controls."""
+        bar = [(self.bar_id(k), "value") for k in BAR] if self.bar else []
+        controls = bar + [(p.component, p.prop) for p in self.params]
+        outputs = [Output(i, prop) for i, prop in controls]
+        outputs += [Output(self.filters, "data"), Output(self.id("url"), "data")]
+        pop = self.id("pop")
+
+        @callback(
+            *outputs,
+            *[Input(i, prop) for i, prop in controls],
+            Input(pop, "data"),
+            State(self.filters, "data"),
+            prevent_initial_call=True,
+        )
+        def view(*args):
+            values, popped, stored = list(args[: len(controls)]), args[-2], args[-1]
+            if ctx.triggered_id == pop:
+                return self._restore(inputs.text(popped, "view.pop", 4000), stored)
+            if self.bar:
+                f = from_values(*values[: len(bar)])
+            else:
+                f = parse(stored)
+            own = [p.parse(v) for p, v in zip(self.params, values[len(bar) :], strict=True)]
+            source = ctx.triggered_id if isinstance(ctx.triggered_id, str) else None
+            unchanged = [no_update] * len(controls)
+            return [*unchanged, f.model_dump(mode="json"), self.state(f, own, source)]
+
+        return self
+
+    def _restore(self, search: str, stored) -> list:
+        query = parse_qs(search.split("#")[0].lstrip("?"))
+        f = from_query(query) if self.bar else parse(stored)
+        own = [self.value(query, p) for p in self.params]
+        bar = []
+        if self.bar:
+            low, high = _bounds()
+            bar = [
+                [f.year_from or low, f.year_to or high],
+                list(f.genres),
+                f.min_rating or 0,
+                list(f.rating_categories),
+                list(f.runtime_categories),
+                list(f.eras),
+            ]
+        own_values = [no_update if v is None else v for v in own]
+        return [*bar, *own_values, f.model_dump(mode="json"), self.state(f, own, None)]
 
 
-@callback(Output("url", "search"), *INPUTS, prevent_initial_call=True)
-def write_url(*values):
-    return to_search(from_values(*values))
-
-
-@callback(
-    Output({"type": "nav", "page": ALL}, "href"),
-    Input("url", "search"),
-    State({"type": "nav", "page": ALL}, "id"),
+clientside_callback(
+    dash.ClientsideFunction("view", "write"),
+    Output({"view": "written", "page": dash.MATCH}, "data"),
+    Input({"view": "url", "page": dash.MATCH}, "data"),
 )
-def carry_filters(search, links):
-    """Navigation keeps the filters: every link gets the current query string."""
-    from dash import page_registry
-
-    paths = {p["module"]: p["relative_path"] for p in page_registry.values()}
-    return [paths[link["page"]] + (search or "") for link in links]

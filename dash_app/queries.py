@@ -7,10 +7,11 @@ Aggregation happens here, in SQL; pages only shape results into figures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
+from typing import Annotated, Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from dash_app.data import cached, query
 from movie_assets.schemas import MovieFeatures
@@ -37,17 +38,31 @@ TOP_KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class Filters:
-    """The filters every page shares; empty means no restriction."""
+MAX_ITEMS = 64  # longer than any list a control offers (19 genres in MovieLens, 20 in ml-25m)
+Year = Annotated[int, Field(ge=1000, le=3000)]
+Name = Annotated[str, Field(max_length=100)]
 
-    year_from: int | None = None
-    year_to: int | None = None
-    genres: tuple[str, ...] = ()
-    min_rating: float | None = None
-    rating_categories: tuple[str, ...] = ()
-    runtime_categories: tuple[str, ...] = ()
-    eras: tuple[str, ...] = field(default=())
+
+def _labels(values: list[str]):
+    return Annotated[tuple[Literal[tuple(values)], ...], Field(max_length=len(values))]
+
+
+class Filters(BaseModel):
+    """The filters every page shares; empty means no restriction.
+
+    Typed and bounded: a request's filters are validated before they reach SQL or a
+    cache key (frozen, so hashable).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    year_from: Year | None = None
+    year_to: Year | None = None
+    genres: Annotated[tuple[Name, ...], Field(max_length=MAX_ITEMS)] = ()
+    min_rating: Annotated[float, Field(ge=0, le=5)] | None = None
+    rating_categories: _labels(RATING_CATEGORIES) = ()
+    runtime_categories: _labels(RUNTIME_CATEGORIES) = ()
+    eras: _labels(ERAS) = ()
 
     def where(self, alias: str = "m") -> tuple[str, list]:
         """A WHERE clause on movie_features (as ``alias``) and its parameters."""

@@ -123,9 +123,9 @@ def start_server(directory: Path, log_dir: Path, **env: str) -> Server:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log.read_text()}")
         try:
-            if requests.get(server.url + "/_dash-layout", timeout=5).ok:
+            if requests.get(server.url + "/_dash-layout", timeout=30).ok:
                 return server
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still importing
             pass
         time.sleep(0.3)
     server.stop()

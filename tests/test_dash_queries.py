@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dash_app import data
+from dash_app import data, inputs
 from dash_app import filters as flt
 from dash_app import queries as q
 from movie_assets.publish import snapshot
@@ -291,15 +291,41 @@ def test_data_quality_tables(full_warehouse):
 
 
 def test_filters_round_trip_through_the_url():
-    search = flt.to_search(MANY)
+    search = flt.to_search(flt.to_pairs(MANY))
     parsed = {}
     for pair in search.lstrip("?").split("&"):
         key, value = pair.split("=")
         parsed.setdefault(key, []).append(value.replace("+", " "))
     query = {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
     assert flt.from_query(query) == MANY
-    assert flt.to_search(q.NO_FILTERS) == ""
+    assert flt.to_search(flt.to_pairs(q.NO_FILTERS)) == ""
     assert flt.from_query({"era": "Bogus", "year_from": "x"}) == q.NO_FILTERS
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"genres": ["Drama"] * (q.MAX_ITEMS + 1)}, "at most 64 items"),
+        ({"genres": "Drama"}, "valid tuple"),
+        ({"genres": [{"a": 1}]}, "valid string"),
+        ({"year_from": "nineteen"}, "valid integer"),
+        ({"min_rating": 6}, "less than or equal to 5"),
+        ({"eras": ["Bogus"]}, "Input should be"),
+        ({"sql": "1"}, "Extra inputs"),
+    ],
+)
+def test_the_filter_model_refuses_wrong_types_and_long_lists(data, message):
+    with pytest.raises(inputs.BadInput, match=message):
+        flt.parse(data)
+
+
+def test_the_filter_model_accepts_what_the_bar_sends():
+    got = flt.parse(MANY.model_dump(mode="json"))
+    assert got == MANY and hash(got) == hash(MANY)  # a cache key
+    with pytest.raises(inputs.BadInput, match="expected a list"):
+        flt.from_values([1990, 1999], "Drama", None, None, None, None)
+    with pytest.raises(inputs.BadInput, match="from"):
+        flt.from_values("1990", None, None, None, None, None)
 
 
 def test_a_new_snapshot_invalidates_the_cache(published, tmp_path, monkeypatch):  # noqa: F811

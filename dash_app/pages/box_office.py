@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dash_app import components as c
-from dash_app import filters
+from dash_app import filters, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 
@@ -35,26 +35,36 @@ def _base_options() -> tuple[list[dict], str | None]:
     return options, default
 
 
-def _base(value: str | None) -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return q.default_base_month()
+def _base(value) -> str:
+    """A CPI month, as the dropdown's ISO value."""
+    month = inputs.day(value, "base")
+    if month.day != 1:
+        raise inputs.BadInput(f"base: {inputs.short(value)} is not the first of a month")
+    return month.isoformat()
+
+
+def _base_month(value) -> date:
+    return date.fromisoformat(_base(value)) if value else q.default_base_month()
+
+
+BASE = filters.Param("base", ID("base"), _base)
+VIEW = filters.View("box_office", "/box-office", params=(BASE,)).register()
 
 
 def layout(**query):
     options, default = _base_options()
+    base = VIEW.value(query, BASE, default=default)
     return html.Div(
         [
             html.H1("Box office"),
-            filters.bar(query),
+            *VIEW.layout(query, [base]),
             html.Div(
                 [
                     html.Label("Constant dollars of", htmlFor=ID("base")),
                     dcc.Dropdown(
                         id=ID("base"),
                         options=options,
-                        value=default,
+                        value=base,
                         clearable=False,
                         style={"minWidth": "220px"},
                     ),
@@ -106,13 +116,13 @@ def _columns(base: date) -> list[dict]:
     Output(c.grid_id("box-office"), "rowData"),
     Output(c.grid_id("box-office"), "columnDefs"),
     Input(ID("base"), "value"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(TITLES[0], TITLES[1], None, None)
-def update_movies(base_value, *values):
-    f = filters.from_values(*values[:6])
-    base = _base(base_value)
+def update_movies(base_value, stored, _version):
+    f = filters.parse(stored)
+    base = _base_month(base_value)
     money = c.money(base)
     movies = q.box_office_movies(f, base)
     columns = _columns(base)
@@ -170,13 +180,13 @@ def update_movies(base_value, *values):
     Output(ID("month"), "figure"),
     Output(ID("quarter"), "figure"),
     Input(ID("base"), "value"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(TITLES[2], TITLES[3])
-def update_periods(base_value, *values):
-    f = filters.from_values(*values[:6])
-    base = _base(base_value)
+def update_periods(base_value, stored, _version):
+    f = filters.parse(stored)
+    base = _base_month(base_value)
     money = c.money(base)
     figures = []
     for period, title, labels in [
@@ -208,12 +218,12 @@ def update_periods(base_value, *values):
 @callback(
     Output(ID("budget"), "children"),
     Output(ID("roi"), "children"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
-def update_budget(*values):
+def update_budget(stored, _version):
+    f = filters.parse(stored)
     try:
-        f = filters.from_values(*values[:6])
         coverage = q.budget_coverage(f)
     except NoSnapshot as missing:
         return str(missing), None

@@ -6,6 +6,7 @@ import dash
 from dash import Input, Output, callback, html
 
 from dash_app import components as c
+from dash_app import filters
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 
@@ -17,6 +18,7 @@ dash.register_page(
     order=7,
 )
 ID = c.ids("dq")
+VIEW = filters.View("data_quality", "/data-quality", bar=False).register()
 
 
 def dagster_url() -> str:
@@ -66,10 +68,11 @@ REJECTS = [
 ]
 
 
-def layout(**_query):
+def layout(**query):
     return html.Div(
         [
             html.H1("Data quality"),
+            *VIEW.layout(query, []),
             html.Div(id=ID("summary"), className="kpis"),
             c.section(
                 "Asset checks: latest result of each",

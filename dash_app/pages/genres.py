@@ -12,6 +12,7 @@ dash.register_page(
     __name__, path="/genres", name="Genres", title="Genres · Movie analytics", order=2
 )
 ID = c.ids("genres")
+VIEW = filters.View("genres", "/genres").register()
 TITLES = (
     "Movies per genre",
     "Average and weighted rating per genre",
@@ -33,7 +34,7 @@ def layout(**query):
     return html.Div(
         [
             html.H1("Genres"),
-            filters.bar(query),
+            *VIEW.layout(query, []),
             html.Div(
                 [
                     c.panel(c.chart(ID("distribution"), height=460)),
@@ -61,12 +62,12 @@ def layout(**query):
     Output(ID("distribution"), "figure"),
     Output(ID("ratings"), "figure"),
     Output(c.grid_id("genre-summary"), "rowData"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(TITLES[0], TITLES[1], None)
-def update_summary(*values):
-    frame = q.genre_summary(filters.from_values(*values[:6]))
+def update_summary(stored, _version):
+    frame = q.genre_summary(filters.parse(stored))
     if frame.empty:
         return c.message_figure(TITLES[0], c.EMPTY), c.message_figure(TITLES[1], c.EMPTY), []
     by_count = frame.sort_values(["movies", "genre"])
@@ -108,10 +109,10 @@ def breakdown(f: q.Filters, by: str, title: str):
 @callback(
     Output(ID("rating-category"), "figure"),
     Output(ID("runtime-category"), "figure"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(TITLES[2], TITLES[3])
-def update_breakdowns(*values):
-    f = filters.from_values(*values[:6])
+def update_breakdowns(stored, _version):
+    f = filters.parse(stored)
     return (breakdown(f, "rating_category", TITLES[2]), breakdown(f, "runtime_category", TITLES[3]))

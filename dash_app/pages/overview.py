@@ -11,6 +11,7 @@ from dash_app.data import NoSnapshot
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Movie analytics", order=0)
 ID = c.ids("overview")
+VIEW = filters.View("overview", "/").register()
 
 KPIS = [
     ("Movies", "movies"),
@@ -27,7 +28,7 @@ def layout(**query):
     return html.Div(
         [
             html.H1("Overview"),
-            filters.bar(query),
+            *VIEW.layout(query, []),
             html.Div([c.kpi(label, ID(key)) for label, key in KPIS], className="kpis"),
             html.Div(
                 [
@@ -60,12 +61,12 @@ def _kpi_values(k: dict) -> list[str]:
 
 @callback(
     *[Output(ID(key), "children") for _, key in KPIS],
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
-def update_kpis(*values):
+def update_kpis(stored, _version):
     try:
-        return _kpi_values(q.kpis(filters.from_values(*values[:6])))
+        return _kpi_values(q.kpis(filters.parse(stored)))
     except NoSnapshot:
         return ["–"] * len(KPIS)
 
@@ -74,12 +75,12 @@ def update_kpis(*values):
     Output(ID("distribution"), "figure"),
     Output(ID("per-year"), "figure"),
     Output(ID("popularity"), "figure"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(*TITLES)
-def update_charts(*values):
-    f = filters.from_values(*values[:6])
+def update_charts(stored, _version):
+    f = filters.parse(stored)
     return distribution(f), per_year(f), popularity(f)
 
 

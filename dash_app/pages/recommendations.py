@@ -7,6 +7,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dash_app import components as c
+from dash_app import filters, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 
@@ -45,6 +46,23 @@ SIMILAR = [
 ]
 
 
+def _id(name: str):
+    return lambda value: inputs.integer(value, name, 0, 2**62)
+
+
+def _name(name: str):
+    return lambda value: inputs.text(value, name, 100) or None
+
+
+USER = filters.Param("user", ID("user"), _id("user"))
+MOVIE = filters.Param("movie", ID("movie"), _id("movie"))
+METRIC = filters.Param("metric", ID("metric"), _name("metric"))
+PROTOCOL = filters.Param("protocol", ID("protocol"), _name("protocol"))
+VIEW = filters.View(
+    "recommendations", "/recommendations", bar=False, params=(USER, MOVIE, METRIC, PROTOCOL)
+).register()
+
+
 def layout(**query):
     try:
         users = q.recommended_users()
@@ -55,17 +73,19 @@ def layout(**query):
         {"label": f"User {u} ({n:,} ratings)", "value": int(u)}
         for u, n in zip(users["user_id"], users["rating_count"], strict=True)
     ]
-    user = user_options[0]["value"] if user_options else None
-    movie = int(search["movie_id"].iloc[0]) if len(search) else None
+    user = VIEW.value(query, USER, user_options[0]["value"] if user_options else None)
+    movie = VIEW.value(query, MOVIE, int(search["movie_id"].iloc[0]) if len(search) else None)
     scores = q.model_metrics()
     metrics = sorted(scores["metric"].unique())
     protocols = sorted(scores["protocol"].unique())
     metric = "rmse" if "rmse" in metrics else (metrics[0] if metrics else None)
     chronological = [p for p in protocols if "chronological" in p]
-    protocol = (chronological or protocols or [None])[0]
+    metric = VIEW.value(query, METRIC, metric)
+    protocol = VIEW.value(query, PROTOCOL, (chronological or protocols or [None])[0])
     return html.Div(
         [
             html.H1("Recommendations"),
+            *VIEW.layout(query, [user, movie, metric, protocol]),
             html.P(
                 "Filters do not apply here: the model scores every movie for every user.",
                 className="note",
@@ -170,7 +190,8 @@ def layout(**query):
 def update_user(user, _version):
     if user is None:
         return [], []
-    return c.records(q.user_recommendations(int(user))), c.records(q.user_top_rated(int(user)))
+    user = USER.parse(user)
+    return c.records(q.user_recommendations(user)), c.records(q.user_top_rated(user))
 
 
 def _movie_options(text: str, chosen: int | None) -> list[dict]:
@@ -197,7 +218,8 @@ def movie_options(text, chosen):
     """Options follow the typed text; the search text is a bound SQL parameter."""
     if not text:
         raise PreventUpdate
-    return _movie_options(text, chosen)
+    chosen = None if chosen is None else MOVIE.parse(chosen)
+    return _movie_options(inputs.text(text, "search"), chosen)
 
 
 @callback(
@@ -209,7 +231,7 @@ def movie_options(text, chosen):
 def update_similar(movie, _version):
     if movie is None:
         return []
-    return c.records(q.similar_movies(int(movie)))
+    return c.records(q.similar_movies(MOVIE.parse(movie)))
 
 
 @callback(
@@ -221,6 +243,7 @@ def update_similar(movie, _version):
 )
 @c.guarded(TITLE, None)
 def update_metrics(metric, protocol, _version):
+    metric, protocol = METRIC.parse(metric), PROTOCOL.parse(protocol)
     frame = q.model_metrics()
     latest = frame[frame["as_of"] == frame["as_of"].max()] if len(frame) else frame
     if frame.empty:

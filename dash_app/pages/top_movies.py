@@ -4,7 +4,7 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dash_app import components as c
-from dash_app import filters
+from dash_app import filters, inputs
 from dash_app import queries as q
 
 dash.register_page(
@@ -29,24 +29,34 @@ COLUMNS = [
 ]
 
 
-def _int(value, default: int) -> int:
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        return default
+MAX_VOTES = 10_000_000
+
+
+def _kind(value) -> str:
+    return inputs.choice(value, KINDS, "list")
+
+
+def _min_votes(value) -> int:
+    """An emptied box means the default, not an error."""
+    return 50 if value in (None, "") else inputs.integer(value, "min_votes", 1, MAX_VOTES)
+
+
+KIND = filters.Param("list", ID("kind"), _kind, default="weighted")
+MIN_VOTES = filters.Param("min_votes", ID("min-votes"), _min_votes, default=50)
+VIEW = filters.View("top_movies", "/top-movies", params=(KIND, MIN_VOTES)).register()
 
 
 def layout(**query):
     return html.Div(
         [
             html.H1("Top movies"),
-            filters.bar(query),
+            *VIEW.layout(query, [VIEW.value(query, p) for p in VIEW.params]),
             html.Div(
                 [
                     html.Label("List", htmlFor=ID("kind")),
                     dcc.RadioItems(
                         id=ID("kind"),
-                        value="weighted",
+                        value=VIEW.value(query, KIND),
                         inline=True,
                         options=[{"label": v, "value": k} for k, v in KINDS.items()],
                     ),
@@ -56,7 +66,7 @@ def layout(**query):
                         type="number",
                         min=1,
                         step=1,
-                        value=50,
+                        value=VIEW.value(query, MIN_VOTES),
                         debounce=True,
                     ),
                 ],
@@ -76,13 +86,13 @@ def layout(**query):
     Output(ID("caption"), "children"),
     Input(ID("kind"), "value"),
     Input(ID("min-votes"), "value"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(None, None)
-def update(kind, min_votes, *values):
-    min_votes = _int(min_votes, 50)
-    frame = q.top_movies(filters.from_values(*values[:6]), kind, min_votes)
+def update(kind, min_votes, stored, _version):
+    kind, min_votes = _kind(kind), _min_votes(min_votes)
+    frame = q.top_movies(filters.parse(stored), kind, min_votes)
     caption = KINDS[kind] + (f": at least {min_votes:,} ratings" if kind == "highest" else "")
     caption += ". The weighted score shrinks a movie's mean towards the global mean."
     return c.records(frame.assign(rank=range(1, len(frame) + 1))), caption

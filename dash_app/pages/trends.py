@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dash_app import components as c
-from dash_app import filters
+from dash_app import filters, inputs
 from dash_app import queries as q
 
 dash.register_page(
@@ -16,17 +16,25 @@ TITLES = ("Ratings over time", "Average rating over time", "Genre popularity ove
 GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month", "year": "Year"}
 
 
+def _grain(value) -> str:
+    return inputs.choice(value, q.GRAINS, "grain")
+
+
+GRAIN = filters.Param("grain", ID("grain"), _grain, default="month")
+VIEW = filters.View("trends", "/trends", params=(GRAIN,)).register()
+
+
 def layout(**query):
     return html.Div(
         [
             html.H1("Trends"),
-            filters.bar(query),
+            *VIEW.layout(query, [VIEW.value(query, GRAIN)]),
             html.Div(
                 [
                     html.Label("Ratings per", htmlFor=ID("grain")),
                     dcc.RadioItems(
                         id=ID("grain"),
-                        value="month",
+                        value=VIEW.value(query, GRAIN),
                         inline=True,
                         options=[{"label": v, "value": k} for k, v in GRAIN_LABELS.items()],
                     ),
@@ -52,12 +60,12 @@ def layout(**query):
     Output(ID("count"), "figure"),
     Output(ID("mean"), "figure"),
     Input(ID("grain"), "value"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(*TITLES[:2])
-def update_time(grain, *values):
-    f = filters.from_values(*values[:6])
+def update_time(grain, stored, _version):
+    f, grain = filters.parse(stored), _grain(grain)
     frame = q.ratings_over_time(f, grain)
     if frame.empty:
         return c.message_figure(TITLES[0], c.EMPTY), c.message_figure(TITLES[1], c.EMPTY)
@@ -84,12 +92,12 @@ def update_time(grain, *values):
 
 @callback(
     Output(ID("genres"), "figure"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(TITLES[2])
-def update_genres(*values):
-    frame = q.genre_ratings_per_year(filters.from_values(*values[:6]))
+def update_genres(stored, _version):
+    frame = q.genre_ratings_per_year(filters.parse(stored))
     if frame.empty:
         return c.message_figure(TITLES[2], c.EMPTY)
     fig = c.figure(TITLES[2], "Year rated", "Ratings (count, stacked by genre)")

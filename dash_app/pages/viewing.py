@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dash_app import components as c
-from dash_app import filters
+from dash_app import filters, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 
@@ -30,11 +30,12 @@ COLUMNS = [
 ]
 
 
-def _day(value, default: date) -> date:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return default
+def _day(value) -> str:
+    return inputs.day(value, "day").isoformat()
+
+
+DAY = filters.Param("day", ID("day"), _day, prop="date")
+VIEW = filters.View("viewing", "/viewing", params=(DAY,)).register()
 
 
 def layout(**query):
@@ -42,11 +43,11 @@ def layout(**query):
         first, last = q.rating_days()
     except NoSnapshot:
         first = last = date.today()
-    day = last
+    day = VIEW.value(query, DAY, default=last.isoformat())
     return html.Div(
         [
             html.H1("Viewing patterns"),
-            filters.bar(query),
+            *VIEW.layout(query, [day]),
             c.panel(c.chart(ID("heatmap"), height=420)),
             html.Div(
                 [
@@ -84,12 +85,12 @@ def layout(**query):
 @callback(
     Output(ID("heatmap"), "figure"),
     Output(ID("share"), "figure"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(*TITLES)
-def update_charts(*values):
-    f = filters.from_values(*values[:6])
+def update_charts(stored, _version):
+    f = filters.parse(stored)
     cells = q.weekday_hour(f)
     if cells["ratings"].sum() == 0:
         heat = c.message_figure(TITLES[0], c.EMPTY)
@@ -135,10 +136,11 @@ def update_charts(*values):
 @callback(
     Output(c.grid_id("trending"), "rowData"),
     Input(ID("day"), "date"),
-    *filters.INPUTS,
+    Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(None)
-def update_trending(day, *values):
-    frame = q.trending(filters.from_values(*values[:6]), _day(day, q.rating_days()[1]))
+def update_trending(day, stored, _version):
+    chosen = inputs.day(day, "day") if day else q.rating_days()[1]
+    frame = q.trending(filters.parse(stored), chosen)
     return c.records(frame.assign(rank=range(1, len(frame) + 1)))

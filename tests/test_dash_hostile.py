@@ -1,0 +1,233 @@
+"""Hostile requests against the app as served (gunicorn on 127.0.0.1): never a 5xx.
+
+Every server callback the app registers (read from ``/_dash-dependencies``) gets
+each of its inputs replaced, one at a time, by a value of the wrong type, a
+missing one, a long list, odd unicode, a value too large to accept; then malformed
+envelopes, oversized bodies and path traversal under ``_dash-component-suites``.
+A request the app cannot accept must get a 4xx with a short plain message, and
+the server log must stay small.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from dash_app import inputs
+from tests.dash_fixtures import published, server  # noqa: F401
+
+CALLBACK = "/_dash-update-component"
+MB = 1024 * 1024
+HOSTILE = [
+    None,
+    -1,
+    1.5,
+    True,
+    "x",
+    "2016-13-45",
+    "../../etc/passwd",
+    "'; DROP TABLE ratings; --",
+    "\u202e\U0001f600\x00\ud7ff",
+    [None],
+    [1, 2, 3],
+    ["Drama"] * 1000,
+    [[["deep"]]],
+    {},
+    {"genres": ["Drama"] * 1000},
+    {"year_from": "1990", "genres": "Drama"},
+    {"min_rating": 1e308},
+    {"eras": ["Not an era"]},
+    {"unknown": 1},
+    "é" * 5000,
+    2**70,
+]
+TOO_BIG = ["x" * (10 * MB), ["Drama"] * 100_000]
+
+
+def _concrete(component_id: str):
+    """A dependency id as a request carries it: wildcards replaced by a value."""
+    if not component_id.startswith("{"):
+        return component_id
+    spec = json.loads(component_id)
+    return {k: ("x" if isinstance(v, list) else v) for k, v in spec.items()}
+
+
+def _outputs(output: str) -> list[dict]:
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    found = []
+    for part in parts:
+        component, prop = part.rsplit(".", 1)
+        found.append({"id": _concrete(component), "property": prop.split("@")[0]})
+    return found
+
+
+def _envelope(dependency: dict, values: list) -> dict:
+    outputs = _outputs(dependency["output"])
+    inputs_ = [
+        {"id": _concrete(i["id"]), "property": i["property"], "value": v}
+        for i, v in zip(dependency["inputs"], values, strict=True)
+    ]
+    return {
+        "output": dependency["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": inputs_,
+        "changedPropIds": [f"{json.dumps(inputs_[0]['id'])}.{inputs_[0]['property']}"]
+        if inputs_
+        else [],
+        "state": [
+            {"id": _concrete(s["id"]), "property": s["property"], "value": None}
+            for s in dependency.get("state", [])
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def callbacks(server):  # noqa: F811
+    dependencies = requests.get(server.url + "/_dash-dependencies", timeout=30).json()
+    server_side = [d for d in dependencies if not d.get("clientside_function")]
+    assert len(server_side) >= 20, "the app's callbacks were not all found"
+    return server_side
+
+
+def _problem(response: requests.Response, what: str) -> str | None:
+    if response.status_code >= 500:
+        return f"{what}: {response.status_code} {response.text[:200]}"
+    if response.status_code >= 400 and (
+        len(response.content) >= 400
+        or "Traceback" in response.text
+        or "<html" in response.text.lower()
+    ):
+        return f"{what}: long or HTML error body {response.text[:200]}"
+    return None
+
+
+def _check(response: requests.Response, what: str) -> None:
+    problem = _problem(response, what)
+    assert problem is None, problem
+
+
+def test_wrong_values_in_every_callback_input_get_4xx_not_5xx(server, callbacks):  # noqa: F811
+    statuses: dict[int, int] = {}
+    problems = []
+    with requests.Session() as session:
+        for dependency in callbacks:
+            slots = len(dependency["inputs"])
+            for slot in range(slots):
+                if dependency["inputs"][slot]["id"] == "snapshot-version":
+                    continue  # a store only the server writes, whose value no callback reads
+                for value in HOSTILE:
+                    values = [None] * slots
+                    values[slot] = value
+                    response = session.post(
+                        server.url + CALLBACK, json=_envelope(dependency, values), timeout=60
+                    )
+                    what = f"{dependency['output']} input {slot} = {str(value)[:40]}"
+                    problems.append(_problem(response, what))
+                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    problems = [p for p in problems if p]
+    assert not problems, f"{len(problems)} bad answers:\n" + "\n".join(problems[:40])
+    assert statuses.get(400, 0) > 100, statuses  # the checks answered, not only the happy path
+    assert statuses.get(200, 0) + statuses.get(204, 0) > 20, statuses
+
+
+def test_malformed_envelopes(server, callbacks):  # noqa: F811
+    dependency = callbacks[0]
+    valid = _envelope(dependency, [None] * len(dependency["inputs"]))
+    bodies = [
+        "not json",
+        "[]",
+        "null",
+        '"a string"',
+        "{}",
+        json.dumps({"output": "nope.children", "outputs": {}, "inputs": []}),
+        json.dumps({**valid, "inputs": "x"}),
+        json.dumps({**valid, "inputs": [1, 2]}),
+        json.dumps({**valid, "inputs": [{"id": 1}]}),
+        json.dumps({**valid, "state": {"a": 1}}),
+        json.dumps({**valid, "changedPropIds": [1]}),
+        json.dumps({k: v for k, v in valid.items() if k != "outputs"}),
+        json.dumps({k: v for k, v in valid.items() if k != "inputs"}),
+        json.dumps({**valid, "outputs": {"id": "nope", "property": "x"}}),
+        '{"output": ' * 5000,
+    ]
+    with requests.Session() as session:
+        for body in bodies:
+            response = session.post(
+                server.url + CALLBACK,
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=60,
+            )
+            _check(response, body[:60])
+            assert 400 <= response.status_code < 500, (body[:60], response.status_code)
+        response = session.post(server.url + CALLBACK, data="{}", timeout=60)  # no JSON type
+        assert 400 <= response.status_code < 500
+        _check(session.get(server.url + CALLBACK, timeout=60), "GET")  # the page shell
+
+
+def test_oversized_bodies_are_refused_before_parsing(server, callbacks):  # noqa: F811
+    dependency = next(d for d in callbacks if len(d["inputs"]) >= 2)
+    for value in TOO_BIG:
+        values = [value] + [None] * (len(dependency["inputs"]) - 1)
+        body = json.dumps(_envelope(dependency, values))
+        assert len(body) > inputs.MAX_BODY
+        response = requests.post(
+            server.url + CALLBACK,
+            data=body,
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert response.status_code == 413
+        _check(response, "oversized")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/dash/../../../../etc/passwd",
+        "/_dash-component-suites/dash/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/_dash-component-suites/dash/..%2f..%2f..%2fetc%2fpasswd",
+        "/_dash-component-suites/os/path.py",
+        "/_dash-component-suites/dash/dash.py",
+        "/_dash-component-suites/dash/dcc/../../dash.py",
+        "/_dash-component-suites/movie_assets/settings.py",
+        "/_dash-component-suites/nothing/x.js",
+        "/_dash-component-suites/dash/%00.js",
+        "/assets/../app.py",
+        "/assets/%2e%2e/app.py",
+    ],
+)
+def test_path_traversal_under_component_suites(server, path):  # noqa: F811
+    response = requests.get(server.url + path, timeout=30)
+    _check(response, path)
+    assert "root:" not in response.text and "import " not in response.text
+
+
+def test_the_log_stays_small(server, callbacks):  # noqa: F811
+    """Runs after the corpus (same module, file order): no line carries a request's bulk."""
+    text = server.log.read_text(errors="replace")
+    assert len(text) < 2 * MB
+    assert max(map(len, text.splitlines()), default=0) < inputs.LOG_LIMIT + 200
+
+
+def test_logged_values_are_truncated():
+    import io
+    import logging
+
+    from dash_app.app import server as flask_app
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    flask_app.logger.addHandler(handler)
+    try:
+        try:
+            int("9" * (10 * MB))
+        except ValueError:
+            flask_app.logger.exception("Exception on /x [POST] %s", "v" * (10 * MB))
+    finally:
+        flask_app.logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "Exception on /x [POST] vvv" in written and "more characters" in written
+    assert len(written) < 3 * inputs.LOG_LIMIT + 500
