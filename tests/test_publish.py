@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -119,3 +124,50 @@ def test_snapshot_tables_keep_the_warehouse_schema(full_warehouse, table):
         copied = copy.execute(f"DESCRIBE {table}").df()[["column_name", "column_type"]]
     live = full_warehouse.query(f"DESCRIBE {table}")[["column_name", "column_type"]]
     pd.testing.assert_frame_equal(copied, live)
+
+
+KILLED_WRITER = """
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from movie_assets.publish import snapshot
+
+con = duckdb.connect()
+slow = "SELECT i, md5(i::VARCHAR) AS h FROM range(2000000000) t(i)"
+snapshot.write(con, Path(sys.argv[1]), date(2016, 10, 16), {"t": (slow, [])}, {})
+"""
+
+
+def test_a_killed_publish_leaves_nothing_behind_once_the_next_one_runs(tmp_path):
+    directory = tmp_path / "snapshots"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(directory)], cwd=Path(__file__).parent.parent
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(directory.glob(".*.tmp*")) or not _grew(directory):
+            assert writer.poll() is None, "the writer finished before it could be killed"
+            assert time.monotonic() < deadline, "the writer never started writing"
+            time.sleep(0.2)
+    finally:
+        writer.kill()
+        writer.wait()
+    left = sorted(p.name for p in directory.iterdir())
+    assert any(name.endswith(".tmp") for name in left), left
+    # Another publish in progress (this process is alive) keeps its temporary file.
+    in_progress = directory / f".dashboard_20161017_x.duckdb.{os.getpid()}.tmp"
+    in_progress.write_bytes(b"being written")
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    path, swapped = _publish(con, directory, DAY)
+    assert swapped
+    remaining = sorted(p.name for p in directory.iterdir())
+    assert remaining == sorted([snapshot.POINTER, path.name, in_progress.name])
+
+
+def _grew(directory: Path) -> bool:
+    return sum(p.stat().st_size for p in directory.glob(".*.tmp*")) > 0

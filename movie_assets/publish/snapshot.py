@@ -5,7 +5,10 @@ Dash never opens the live file. Each publish writes a complete new file under a
 temporary name, renames it to its versioned name, then replaces the small
 ``CURRENT`` pointer with ``os.replace``: a reader sees the old snapshot or the
 new one, never half of one. Older files are pruned; a reader still holding one
-open keeps reading it (POSIX unlink).
+open keeps reading it (POSIX unlink). A publish killed mid-write leaves its
+temporary file (and DuckDB's ``.wal`` beside it); the name carries the writer's
+process id, so the next publish removes those whose writer is gone and never one
+still being written.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from movie_assets.settings import warehouse_path
 POINTER = "CURRENT"
 PREFIX = "dashboard_"
 KEEP = 3
+TEMPORARY = ".tmp"
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def write(
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = directory / f"{PREFIX}{day:%Y%m%d}_{stamp}.duckdb"
-    temporary = directory / f".{final.name}.tmp"
+    temporary = directory / f".{final.name}.{os.getpid()}{TEMPORARY}"
     con.execute(f"ATTACH {_quote(temporary)} AS snap")
     try:
         for name, (sql, params) in selects.items():
@@ -109,11 +113,36 @@ def publish(directory: Path, path: Path, day: date, keep: int = KEEP) -> bool:
     return swapped
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def abandoned(directory: Path) -> list[Path]:
+    """Temporary files (and their WAL) of publishes whose process no longer runs."""
+    found = []
+    for path in directory.glob(f".{PREFIX}*{TEMPORARY}*"):
+        stem = path.name.split(TEMPORARY)[0]
+        pid = stem.rsplit(".", 1)[-1]
+        if not pid.isdigit() or not _running(int(pid)):
+            found.append(path)
+    return found
+
+
 def prune(directory: Path, keep: int = KEEP) -> list[Path]:
-    """Delete all but the newest ``keep`` files, never the one the pointer names."""
+    """Delete all but the newest ``keep`` files, never the one the pointer names, and the
+    temporary files of killed publishes."""
+    removed = []
+    for path in abandoned(directory):
+        path.unlink(missing_ok=True)
+        removed.append(path)
     live = current(directory)
     files = sorted(directory.glob(f"{PREFIX}*.duckdb"), key=lambda p: p.name.split("_")[-1])
-    removed = []
     for path in files[:-keep] if keep else files:
         if live is None or path.name != live.path.name:
             path.unlink(missing_ok=True)
