@@ -37,6 +37,10 @@ CELLS = 8_000_000
 MIN_USER_RATINGS = 5
 MIN_SIMILAR_RATINGS = 5
 THREADS = max(1, min(2, os.cpu_count() or 1))
+# ALS sweeps of a warm start from an earlier day's factors (a full fit runs ``iterations``).
+WARM_ITERATIONS = 3
+# How old that earlier snapshot may be, in days.
+WARM_MAX_AGE_DAYS = 7
 
 
 def baseline(idx: Indexed, rating: np.ndarray, **options) -> tuple[float, np.ndarray, np.ndarray]:
@@ -58,20 +62,44 @@ def confidence(idx: Indexed, rating: np.ndarray, alpha: float) -> sp.csr_matrix:
     return idx.csr(1.0 + alpha * rating.astype(np.float32))
 
 
-def fit(data: RatingArrays, params: dict | None = None, seed: int = 0) -> Factors:
-    """ALS factors and baseline biases of every user and movie in ``data``."""
+def _aligned(ids: np.ndarray, start: Factors, entity: str, rng: np.random.Generator) -> np.ndarray:
+    """``start``'s vectors for ``ids``, in order; new ids get implicit's own initialization."""
+    known_ids, vectors = (
+        (start.user_ids, start.pu) if entity == "user" else (start.item_ids, start.qi)
+    )
+    out = (rng.random((len(ids), vectors.shape[1]), dtype=np.float32) * 0.01).astype(np.float32)
+    at = np.searchsorted(known_ids, ids).clip(max=len(known_ids) - 1)
+    known = known_ids[at] == ids
+    out[known] = vectors[at[known]]
+    return out
+
+
+def fit(
+    data: RatingArrays, params: dict | None = None, seed: int = 0, start: Factors | None = None
+) -> Factors:
+    """ALS factors and baseline biases of every user and movie in ``data``.
+
+    ``start`` (an earlier day's factors, same parameters) warm-starts the fit: its
+    vectors are the first iterate and WARM_ITERATIONS sweeps follow, instead of
+    ``iterations`` from random vectors. A day's new ratings move the factors little.
+    """
     params = {**DEFAULT_PARAMS, **(params or {})}
     idx = Indexed.of(data)
+    iterations = params["iterations"] if start is None else WARM_ITERATIONS
     # implicit parallelizes over users itself: a threaded BLAS underneath oversubscribes.
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(
             factors=params["factors"],
             regularization=params["regularization"],
             alpha=1.0,  # the confidence matrix already holds 1 + alpha * rating
-            iterations=params["iterations"],
+            iterations=iterations,
             random_state=seed,
             num_threads=THREADS,
         )
+        if start is not None:
+            rng = np.random.default_rng(seed)
+            model.user_factors = _aligned(idx.user_ids, start, "user", rng)
+            model.item_factors = _aligned(idx.item_ids, start, "item", rng)
         model.fit(confidence(idx, data.rating, params["alpha"]), show_progress=False)
     mu, bu, bi = baseline(idx, data.rating)
     return Factors(

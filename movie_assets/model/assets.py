@@ -11,6 +11,7 @@ Each materialization records which in its metadata (``model``, ``engine_reason``
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import dagster as dg
 import numpy as np
@@ -230,6 +231,34 @@ def svd_tuning(
     )
 
 
+def _warm_start(
+    duckdb: DuckDBResource, day, params: dict, tuned_as_of: str | None
+) -> tuple[svd.Factors | None, str]:
+    """An earlier day's ALS factors to start from, and how the fit was made (metadata).
+
+    The newest ALS snapshot of the week before the day, if it was trained with the
+    parameters in use: a new weekly tuning means a fit from scratch. Never the day's
+    own snapshot, so a re-run of a day gives the same factors.
+    """
+    full = f"from scratch ({params['iterations']} iterations)"
+    with duckdb.get_connection() as con:
+        try:
+            table = read_latest_snapshot(
+                con, "recommender", day - timedelta(days=1), als.WARM_MAX_AGE_DAYS
+            )
+        except LookupError:
+            return None, f"{full}: no recommender in the {als.WARM_MAX_AGE_DAYS} days before"
+    previous = table["as_of"].iloc[0].date()
+    if not (table["model"] == "als").all():
+        return None, f"{full}: the recommender of {previous} is not ALS"
+    if tuned_as_of and previous < date.fromisoformat(tuned_as_of):
+        return None, f"{full}: tuned on {tuned_as_of}, after the recommender of {previous}"
+    factors = svd.Factors.from_table(table)
+    if factors.pu.shape[1] != params["factors"]:
+        return None, f"{full}: the recommender of {previous} has other dimensions"
+    return factors, f"warm start from {previous} ({als.WARM_ITERATIONS} iterations)"
+
+
 @dg.asset(
     partitions_def=daily_partitions,
     group_name=GROUP,
@@ -243,13 +272,19 @@ def svd_tuning(
 def recommender(
     context: dg.AssetExecutionContext, config: ModelConfig, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    """Biased SVD (ALS and a baseline at scale) with the tuned parameters, as tables."""
+    """Biased SVD (ALS and a baseline at scale) with the tuned parameters, as tables.
+
+    At scale it warm-starts from its own snapshot of an earlier day of the week
+    (``_warm_start``); that read is not declared as a dependency, since Dagster would
+    draw it as a loop and map it to partitions before the first.
+    """
     day = snapshot_day(context)
     eng = engine(duckdb, day)
     if eng.model == "als":
         data = _arrays(duckdb, day)
         params, tuned_as_of, fresh = _tuned(duckdb, day, ALS_SEARCH)
-        factors = als.fit(data, params, config.seed)
+        start, how = _warm_start(duckdb, day, {**als.DEFAULT_PARAMS, **params}, tuned_as_of)
+        factors = als.fit(data, params, config.seed, start)
         return write_partition(
             context,
             duckdb,
@@ -262,6 +297,7 @@ def recommender(
                 "params": {**als.DEFAULT_PARAMS, **params},
                 "confidence": "1 + alpha * rating",
                 "tuned_as_of": tuned_as_of or "untuned: no svd_tuning in the last week",
+                "fit": how,
                 "seed": config.seed,
                 "trained_on": len(data),
             },
