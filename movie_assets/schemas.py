@@ -241,6 +241,10 @@ class CpiMonthly(Base):
 # --- features -------------------------------------------------------------------------------
 
 
+# Why a box-office figure is left out of rankings and aggregates (features.box_office_flag).
+BOX_OFFICE_FLAGS = ("under $1,000", "above the largest known", "before CPI", "re-releases")
+
+
 class MovieFeatures(Base):
     as_of: Time = _as_of()
     movie_id: Int = pa.Field(nullable=False)
@@ -266,6 +270,11 @@ class MovieFeatures(Base):
     box_office_nominal: Float = pa.Field(nullable=True, gt=0)
     box_office_real: Float = pa.Field(nullable=True, gt=0)
     base_month: Time = _date(nullable=True)
+    box_office_flag: Str = pa.Field(
+        nullable=True,
+        isin=list(BOX_OFFICE_FLAGS),
+        description="null: a gross the app ranks and aggregates",
+    )
 
     class Config:
         unique = ["as_of", "movie_id"]

@@ -9,7 +9,15 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from movie_assets.schemas import BOX_OFFICE_FLAGS
+
 INFLATION_SERIES = "CUUR0000SA0"  # CPI-U, not seasonally adjusted: what cpi.inflate uses
+# Sources report one lifetime gross. Before home video, hits returned to cinemas every few
+# years (Disney's classics, Star Wars), so an older film's lifetime gross is not money of
+# its release month and inflating it from then overstates it many times.
+RERELEASE_ERA_END = 1980
+MIN_PLAUSIBLE_GROSS = 1_000
+MAX_PLAUSIBLE_GROSS = 3_000_000_000  # Avatar (2009), the largest known: $2.92 billion
 DEFAULT_MIN_VOTES = 10
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -70,6 +78,27 @@ def constant_dollars(
     return nominal * (index.get(base, np.nan) / release_month.map(index))
 
 
+def box_office_flag(
+    nominal: pd.Series, release_date: pd.Series, first_cpi_month: pd.Timestamp
+) -> pd.Series:
+    """Why a gross cannot be read as constant dollars of its release month; None if it can."""
+    gross = nominal.astype(float).to_numpy()
+    release = pd.to_datetime(release_date)
+    small, large, before_cpi, rereleases = BOX_OFFICE_FLAGS
+    labels = np.select(
+        [
+            np.isnan(gross),
+            gross < MIN_PLAUSIBLE_GROSS,
+            gross > MAX_PLAUSIBLE_GROSS,
+            (release < first_cpi_month).to_numpy(),
+            (release.dt.year < RERELEASE_ERA_END).to_numpy(),
+        ],
+        [None, small, large, before_cpi, rereleases],
+        None,
+    )
+    return pd.Series(labels, index=nominal.index, dtype="string")
+
+
 def rating_stats(ratings: ir.Table) -> ir.Table:
     """Count and mean per movie: the one pass over the ratings that movie features need."""
     return ratings.group_by("movie_id").aggregate(
@@ -114,6 +143,10 @@ def movie_features(
     out["box_office_nominal"] = out["box_office_usd"]
     out["box_office_real"] = constant_dollars(out["box_office_usd"], release, cpi_monthly, base)
     out["base_month"] = base
+    cpi = cpi_monthly.loc[cpi_monthly["series_id"] == INFLATION_SERIES, "month"]
+    out["box_office_flag"] = box_office_flag(
+        out["box_office_nominal"], release, pd.Timestamp(cpi.min())
+    )
     out["as_of"] = pd.Timestamp(as_of)
     return out
 
