@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from movie_assets import engine
 from movie_assets.settings import warehouse_path
 from movie_assets.sources.registry import SourceResource
+from movie_assets.warehouse import connect, holding
 
 ENGINES = ("duckdb", "spark")
 
@@ -43,26 +45,45 @@ class Engine(dg.ConfigurableResource):
 
 
 class Warehouse(DuckDBResource):
-    """DuckDBResource whose connection is closed even when the step fails.
+    """DuckDBResource that a run holds from start to end, and whose connections fail fast.
 
-    dagster-duckdb 0.29 closes it only after a clean exit; a failed step left the file
-    open in the run's process, and the next connection with another configuration failed.
+    - A run holds the warehouse (``warehouse.holding``) for its whole execution, so two
+      builds or runs never interleave their steps; the second waits, saying so.
+    - A connection is retried only while another process holds DuckDB's file lock;
+      dagster-duckdb retries every I/O error for about 130 s, so a read-only or corrupted
+      file failed only after minutes of silence.
+    - The connection is closed even when the step fails (dagster-duckdb 0.29 closes it only
+      after a clean exit, and the next connection with another configuration failed).
     """
 
     # Where engine assets run (None: DuckDB, in this warehouse).
     engine: Engine | None = None
+    _held: ExitStack | None = PrivateAttr(default=None)
 
     def engine_tables(self, con):
         """The engine's upstream tables and partition writes, over an open connection."""
         return (self.engine or Engine()).tables(con)
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Sensors get this resource too (to write alerts): only runs hold the warehouse.
+        if context.run is None:
+            return
+        say = context.log.info if context.log else print
+        self._held = ExitStack()
+        self._held.enter_context(holding(self.database, f"run {context.run.run_id[:8]}", say=say))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+
     @contextmanager
     def get_connection(self):
-        with super().get_connection() as conn:
-            try:
-                yield conn
-            finally:
-                conn.close()
+        conn = connect(self.database, {"custom_user_agent": "dagster", **self.connection_config})
+        try:
+            yield conn
+        finally:
+            conn.close()
 
 
 def engine_from_env(path: Path) -> Engine:

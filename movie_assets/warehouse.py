@@ -10,10 +10,15 @@ transaction, with only one batch in memory at a time.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -112,8 +117,13 @@ def partition_transaction(
         ).fetchall()[0][0]
         _log_partition(con, table_name, first_day, last_day, window.rows)
         con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as first:
+        # A COMMIT that failed (a full disk, say) has already ended the transaction: its
+        # ROLLBACK fails too, and that second error must not replace the first.
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error as second:
+            first.add_note(f"(the rollback that followed also failed: {second})")
         raise
 
 
@@ -290,3 +300,103 @@ def read_events(con: duckdb.DuckDBPyConnection, name: str, first: date, last: da
 
 def now() -> pd.Timestamp:
     return pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
+
+
+# --- Opening the warehouse, and holding it for a whole build ------------------------------------
+
+LOCK_WAIT_SECONDS = 100
+LOCK_CONFLICT = "Could not set lock on file"
+
+
+def is_lock_conflict(err: BaseException) -> bool:
+    """DuckDB's error when another process has the file open (one writer, or many readers)."""
+    return isinstance(err, duckdb.IOException) and LOCK_CONFLICT in str(err)
+
+
+def connect(
+    database: str,
+    config: dict | None = None,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+    say: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A read-write connection; waits only while another process holds DuckDB's file lock.
+
+    Every other error (a read-only file system, a file that is not a DuckDB database, a
+    full disk) is raised at once with DuckDB's own message, which names the file.
+    """
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(database, read_only=False, config=config or {})
+        except duckdb.IOException as err:
+            if not is_lock_conflict(err):
+                raise
+            if time.monotonic() + delay > deadline:
+                err.add_note(f"(still locked after waiting {wait_seconds:.0f} s)")
+                raise
+            if say is not None and delay == 0.2:
+                say(f"{database} is locked by another process; retrying for {wait_seconds:.0f} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+_held: dict[str, list] = {}
+_held_guard = threading.Lock()
+
+
+def lock_path(database: str) -> Path:
+    return Path(os.path.realpath(database) + ".build.lock")
+
+
+@contextmanager
+def holding(database: str, who: str, say: Callable[[str], None] = print) -> Iterator[None]:
+    """Hold the warehouse for a whole build or run; another one waits until it is released.
+
+    DuckDB's own lock lasts one connection, and a build opens one per step, so two
+    builds would interleave step by step. This is an exclusive ``flock`` on a file next
+    to the warehouse, taken for the whole build: the kernel drops it when its process
+    ends, killed or not, so a crashed build never leaves it behind. Re-entrant within a
+    process (the CLI's build holds it and so do the runs it executes in process).
+    """
+    if database == ":memory:" or database.startswith("md:"):
+        yield
+        return
+    path = lock_path(database)
+    key = str(path)
+    with _held_guard:
+        if key in _held:
+            _held[key][1] += 1
+            entry = _held[key]
+        else:
+            entry = None
+    if entry is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            say(f"waiting: the warehouse {database} is held by {holder}")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            say(f"the warehouse {database} is free; {who} starts")
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} ({who}, since {now():%Y-%m-%d %H:%M:%S} UTC)\n")
+        handle.flush()
+        with _held_guard:
+            entry = _held[key] = [handle, 1]
+    try:
+        yield
+    finally:
+        with _held_guard:
+            entry[1] -= 1
+            last = entry[1] == 0
+            if last:
+                del _held[key]
+        if last:
+            handle = entry[0]
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()

@@ -105,7 +105,11 @@ class FredCpi:
             parts.append(parse(text, path.name, snapshot_day(self.as_of)))
         return Received(
             pd.concat([p.rows for p in parts], ignore_index=True),
-            pd.concat([p.rejects for p in parts], ignore_index=True),
+            # Files without rejects add nothing (and an empty frame's dtypes would warn).
+            pd.concat(
+                [p.rejects for p in parts if len(p.rejects)] or [parts[0].rejects],
+                ignore_index=True,
+            ),
         )
 
     def movies(self) -> Received:
