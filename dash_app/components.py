@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from urllib.parse import unquote_plus
 
 import dash_ag_grid as dag
 import pandas as pd
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, callback, dcc, html
+from dash import ALL, MATCH, Input, Output, State, callback, dcc, html
 
+from dash_app import data
 from dash_app.data import NoSnapshot
+from dash_app.inputs import BadInput, text
 
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 COLORS = [
@@ -44,18 +47,31 @@ def ids(page: str) -> Callable[[str], str]:
 def figure(title: str, x: str, y: str, **layout) -> go.Figure:
     """An empty figure with the title and axis labels (units included) every chart must have."""
     fig = go.Figure()
+    # The title holds the top line of the figure, the legend the line under it: at any
+    # width neither covers the other.
     fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.99,
+            "yanchor": "top",
+            "yref": "container",
+        },
         xaxis_title=x,
         yaxis_title=y,
         template="plotly_white",
         font={"family": FONT, "size": 13},
-        margin={"l": 70, "r": 20, "t": 80, "b": 50},
+        margin={"l": 70, "r": 20, "t": 95, "b": 50},
         colorway=COLORS,
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"},
         **layout,
     )
     return fig
+
+
+# Charts with many series: the legend goes under the plot, where it can take several rows.
+LEGEND_BELOW = {"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0, "xanchor": "left"}
 
 
 def message_figure(title: str, message: str) -> go.Figure:
@@ -131,14 +147,20 @@ def grid(
                     id={"type": "grid", "name": name},
                     columnDefs=columns,
                     rowData=[],
+                    # Columns share the width but never shrink below what their content
+                    # needs (the grid scrolls inside itself instead); headers wrap rather
+                    # than end in an ellipsis.
                     defaultColDef={
                         "sortable": True,
                         "filter": True,
                         "resizable": True,
+                        "flex": 1,
+                        "minWidth": 100,
+                        "wrapHeaderText": True,
+                        "autoHeaderHeight": True,
                         # CSV holds the values, not their display formatting.
                         "useValueFormatterForExport": False,
                     },
-                    columnSize="responsiveSizeToFit",
                     csvExportParams={"fileName": csv_name},
                     dashGridOptions={
                         "localeText": {"noRowsToShow": no_rows},
@@ -171,6 +193,12 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 def column(field: str, header: str, **kwargs) -> dict:
     return {"field": field, "headerName": header, **kwargs}
+
+
+def title(field: str = "title", header: str = "Title", **kwargs) -> dict:
+    """A long-text column: wraps inside its row rather than being cut."""
+    spec = {"minWidth": 200, "flex": 2, "wrapText": True, "autoHeight": True, **kwargs}
+    return column(field, header, **spec)
 
 
 def number(field: str, header: str, decimals: int = 0, **kwargs) -> dict:
@@ -212,12 +240,32 @@ def section(title: str, *children, note: str | None = None) -> html.Section:
 
 
 @callback(
+    Output({"type": "grid", "name": MATCH}, "csvExportParams"),
     Output({"type": "grid", "name": MATCH}, "exportDataAsCsv"),
     Input({"type": "csv", "name": MATCH}, "n_clicks"),
+    State({"type": "grid", "name": MATCH}, "csvExportParams"),
+    State({"view": "url", "page": ALL}, "data"),
     prevent_initial_call=True,
 )
-def export_csv(_clicks):
-    return True
+def export_csv(_clicks, params, views):
+    """The file starts with one line of context: the page's filters and the snapshot day."""
+    name = params.get("fileName") if isinstance(params, dict) else None
+    if not isinstance(name, str) or not name.endswith(".csv") or len(name) > 80:
+        raise BadInput("csvExportParams: expected the grid's own file name")
+    return {"fileName": name, "prependContent": csv_context(views)}, True
+
+
+def csv_context(views) -> str:
+    search = ""
+    if isinstance(views, list) and views and isinstance(views[0], dict):
+        search = text(views[0].get("search"), "view.search", 4000)
+    try:
+        published = data.current()
+        day = f"data as of {published.as_of:%Y-%m-%d} (snapshot {published.version})"
+    except NoSnapshot:
+        day = "no snapshot"
+    shown = unquote_plus(search.lstrip("?")).replace("&", ", ") or "none"
+    return f"# Movie analytics export; filters: {shown}; {day}"
 
 
 def money(base) -> str:

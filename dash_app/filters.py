@@ -136,6 +136,18 @@ def to_search(pairs: list[tuple[str, Any]]) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
+def _clicked(click, current) -> list[str]:
+    """A clicked genre selects it alone; clicking the only selected one clears the filter."""
+    try:
+        point = click["points"][0]
+        genre = point.get("label", point.get("x"))
+    except (TypeError, KeyError, IndexError, AttributeError):
+        raise inputs.BadInput("clickData: expected a clicked point") from None
+    if genre not in q.genre_names():
+        raise inputs.BadInput(f"clickData: {inputs.short(genre)} is not a genre")
+    return [] if current == [genre] else [genre]
+
+
 def first(query: dict, key: str):
     value = query.get(key)
     return value[0] if isinstance(value, list) and value else value
@@ -162,6 +174,8 @@ class View:
     path: str
     bar: bool = True
     params: tuple[Param, ...] = field(default=())
+    # Charts whose clicked category sets a bar filter (cross-filtering): graph id -> bar key.
+    clicks: dict[str, str] = field(default_factory=dict)
 
     def id(self, kind: str) -> dict:
         return {"view": kind, "page": self.page}
@@ -300,10 +314,12 @@ class View:
         outputs = [Output(i, prop) for i, prop in controls]
         outputs += [Output(self.filters, "data"), Output(self.id("url"), "data")]
         pop = self.id("pop")
+        clicks = list(self.clicks)
 
         @callback(
             *outputs,
             *[Input(i, prop) for i, prop in controls],
+            *[Input(graph, "clickData") for graph in clicks],
             Input(pop, "data"),
             State(self.filters, "data"),
             prevent_initial_call=True,
@@ -312,6 +328,17 @@ class View:
             values, popped, stored = list(args[: len(controls)]), args[-2], args[-1]
             if ctx.triggered_id == pop:
                 return self._restore(inputs.text(popped, "view.pop", 4000), stored)
+            if ctx.triggered_id in clicks:
+                key = self.clicks[ctx.triggered_id]
+                slot = BAR.index(key)
+                values[slot] = _clicked(
+                    args[len(controls) + clicks.index(ctx.triggered_id)], values[slot]
+                )
+                f = from_values(*values[: len(bar)])
+                own = [p.parse(v) for p, v in zip(self.params, values[len(bar) :], strict=True)]
+                changed = [no_update] * len(controls)
+                changed[slot] = values[slot]
+                return [*changed, f.model_dump(mode="json"), self.state(f, own, key)]
             if self.bar:
                 f = from_values(*values[: len(bar)])
             else:

@@ -14,9 +14,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from dash_app.data import cached, query
+from movie_assets.features.transforms import INFLATION_SERIES
 from movie_assets.schemas import MovieFeatures
-
-INFLATION_SERIES = "CUUR0000SA0"  # CPI-U, not seasonally adjusted, as movie_features uses
 
 
 def _allowed(column: str) -> list[str]:
@@ -301,39 +300,57 @@ def default_base_month() -> date:
     return query("SELECT max(base_month) AS m FROM movie_features")["m"].iloc[0].date()
 
 
-def _box_office(f: Filters, base_month: date) -> tuple[str, list]:
-    """CTE bo: filtered movies with box office in nominal and base-month dollars (CPI-U ratio)."""
+def _box_office(f: Filters, base_month: date, flagged: bool) -> tuple[str, list]:
+    """CTE bo: filtered movies with box office, in nominal and in base-month dollars.
+
+    The pipeline computed constant dollars of its base month (``box_office_real``); another
+    base month only rescales them by that month's CPI against the pipeline's. Flagged
+    grosses (``box_office_flag``) stay out unless ``flagged``.
+    """
     movies, params = _movies(f)
+    keep = "TRUE" if flagged else "fm.box_office_flag IS NULL"
     return (
         f"""{movies},
         cpi AS (SELECT month, value FROM cpi_monthly WHERE series_id = ?),
         bo AS (
             SELECT fm.*, fm.box_office_nominal AS nominal,
-                   fm.box_office_nominal * (SELECT value FROM cpi WHERE month = ?) / c.value
+                   fm.box_office_real * (SELECT value FROM cpi WHERE month = ?) / b.value
                        AS real
-            FROM fm JOIN cpi c ON c.month = date_trunc('month', fm.release_date)
-            WHERE fm.box_office_nominal IS NOT NULL
+            FROM fm JOIN cpi b ON b.month = fm.base_month
+            WHERE fm.box_office_real IS NOT NULL AND {keep}
         )""",
         [*params, INFLATION_SERIES, base_month],
     )
 
 
 @cached
-def box_office_movies(f: Filters, base_month: date) -> pd.DataFrame:
-    sql, params = _box_office(f, base_month)
+def box_office_movies(f: Filters, base_month: date, flagged: bool = False) -> pd.DataFrame:
+    sql, params = _box_office(f, base_month, flagged)
     return query(
         f"""WITH {sql}
         SELECT movie_id, title, year, CAST(release_date AS DATE) AS release_date,
-               replace(genres, '|', ', ') AS genres, nominal AS nominal_usd,
-               real AS real_usd
+               release_month, replace(genres, '|', ', ') AS genres, nominal AS nominal_usd,
+               real AS real_usd, box_office_flag AS flag
         FROM bo ORDER BY real DESC NULLS LAST, movie_id""",
         params,
     )
 
 
 @cached
-def box_office_by_genre(f: Filters, base_month: date) -> pd.DataFrame:
-    sql, params = _box_office(f, base_month)
+def box_office_flags(f: Filters) -> pd.DataFrame:
+    """Filtered movies with a box-office figure, by flag (None: ranked and aggregated)."""
+    movies, params = _movies(f)
+    return query(
+        f"""WITH {movies}
+        SELECT box_office_flag AS flag, count(*) AS movies FROM fm
+        WHERE box_office_real IS NOT NULL GROUP BY 1 ORDER BY 1 NULLS FIRST""",
+        params,
+    )
+
+
+@cached
+def box_office_by_genre(f: Filters, base_month: date, flagged: bool = False) -> pd.DataFrame:
+    sql, params = _box_office(f, base_month, flagged)
     genre_where, genre_params = f.genre_where("g")
     return query(
         f"""WITH {sql}
@@ -348,9 +365,11 @@ def box_office_by_genre(f: Filters, base_month: date) -> pd.DataFrame:
 
 
 @cached
-def box_office_by_period(f: Filters, base_month: date, period: str) -> pd.DataFrame:
+def box_office_by_period(
+    f: Filters, base_month: date, period: str, flagged: bool = False
+) -> pd.DataFrame:
     column = PERIODS[period].replace("m.", "bo.")
-    sql, params = _box_office(f, base_month)
+    sql, params = _box_office(f, base_month, flagged)
     return query(
         f"""WITH {sql}
         SELECT {column} AS period, count(*) AS movies, median(bo.real) AS median_real,
@@ -408,19 +427,45 @@ def weekday_hour(f: Filters) -> pd.DataFrame:
     )
 
 
+# A movie trends only with this many ratings in the 7 days: one rating is not a trend.
+MIN_TRENDING_RATINGS = 3
+
+
 @cached
 def trending(f: Filters, day: date, limit: int = 10) -> pd.DataFrame:
-    """Most rated movies in the 7 days ending on ``day``."""
+    """Most rated movies in the 7 days ending on ``day``, with at least MIN_TRENDING_RATINGS.
+
+    Unfiltered, this is the pipeline's own ``trending`` table; a filter asks for movies
+    the table's top 10 may not hold, so the same count is taken over the filtered movies.
+    """
+    if f == NO_FILTERS:
+        return query(
+            """SELECT t.movie_id, t.title, t.ratings_7d,
+                   (SELECT round(avg(r.rating), 2) FROM ratings r WHERE r.movie_id = t.movie_id
+                    AND r.rating_date BETWEEN t.window_end - 6 AND t.window_end) AS average
+            FROM trending t WHERE t.window_end = ? AND t.ratings_7d >= ?
+            ORDER BY t.rank LIMIT ?""",
+            [day, MIN_TRENDING_RATINGS, limit],
+        )
     movies, params = _movies(f)
     return query(
         f"""WITH {movies}
         SELECT fm.movie_id, fm.title, count(*) AS ratings_7d, round(avg(r.rating), 2) AS average
         FROM ratings r JOIN fm ON fm.movie_id = r.movie_id
         WHERE r.rating_date BETWEEN CAST(? AS DATE) - 6 AND CAST(? AS DATE)
-        GROUP BY fm.movie_id, fm.title
+        GROUP BY fm.movie_id, fm.title HAVING count(*) >= ?
         ORDER BY ratings_7d DESC, fm.movie_id LIMIT ?""",
-        [*params, day, day, limit],
+        [*params, day, day, MIN_TRENDING_RATINGS, limit],
     )
+
+
+@cached
+def last_trending_day() -> date | None:
+    """The newest day with a movie that trends (the last days of a dataset may have none)."""
+    day = query(
+        "SELECT max(window_end) AS d FROM trending WHERE ratings_7d >= ?", [MIN_TRENDING_RATINGS]
+    )["d"].iloc[0]
+    return None if pd.isna(day) else pd.Timestamp(day).date()
 
 
 @cached
@@ -440,14 +485,45 @@ def recommended_users() -> pd.DataFrame:
     )
 
 
+# A rated movie explains a recommendation when the user liked it (this many stars or more).
+LIKED = 4.0
+
+
 @cached
 def user_recommendations(user_id: int) -> pd.DataFrame:
+    """The user's top 10 in rank order, each with the liked movie nearest to it in the model.
+
+    "Nearest" is the cosine of the model's item factors, the same measure the similar-movies
+    table uses; cold-start lists have no such movie.
+    """
     return query(
-        """SELECT r.rank, r.movie_id, m.title, replace(m.genres, '|', ', ') AS genres,
-               round(r.predicted_rating, 3) AS predicted_rating
-        FROM recommendations r JOIN movie_features m ON m.movie_id = r.movie_id
-        WHERE r.user_id = ? ORDER BY r.rank""",
-        [user_id],
+        """WITH recs AS (
+            SELECT rank, movie_id, score, predicted_rating, source
+            FROM recommendations WHERE user_id = ?
+        ),
+        liked AS (SELECT movie_id, rating FROM ratings WHERE user_id = ? AND rating >= ?),
+        pairs AS (
+            SELECT recs.movie_id, l.movie_id AS liked_id, l.rating,
+                   list_cosine_similarity(a.factors, b.factors) AS similarity
+            FROM recs
+            JOIN recommender a ON a.entity = 'item' AND a.raw_id = recs.movie_id
+            CROSS JOIN liked l
+            JOIN recommender b ON b.entity = 'item' AND b.raw_id = l.movie_id
+        ),
+        best AS (
+            SELECT movie_id, arg_max(liked_id, similarity) AS liked_id,
+                   arg_max(rating, similarity) AS liked_rating, max(similarity) AS similarity
+            FROM pairs GROUP BY movie_id
+        )
+        SELECT recs.rank, recs.movie_id, m.title, replace(m.genres, '|', ', ') AS genres,
+               round(recs.score, 3) AS score, round(recs.predicted_rating, 3) AS predicted_rating,
+               recs.source, lm.title AS because_title, best.liked_rating,
+               round(best.similarity, 3) AS similarity
+        FROM recs JOIN movie_features m ON m.movie_id = recs.movie_id
+        LEFT JOIN best ON best.movie_id = recs.movie_id
+        LEFT JOIN movie_features lm ON lm.movie_id = best.liked_id
+        ORDER BY recs.rank""",
+        [user_id, user_id, LIKED],
     )
 
 
@@ -480,19 +556,15 @@ def movie_title(movie_id: int) -> str | None:
 
 
 @cached
-def similar_movies(movie_id: int, min_ratings: int = 20, limit: int = 10) -> pd.DataFrame:
-    """Nearest items by cosine similarity of their SVD factors."""
+def similar_movies(movie_id: int) -> pd.DataFrame:
+    """The pipeline's ten nearest movies (similar_movies: item-factor cosine, its own
+    minimum of ratings; popular movies for a cold one)."""
     return query(
-        """WITH target AS (
-            SELECT factors FROM recommender WHERE entity = 'item' AND raw_id = ?
-        )
-        SELECT i.raw_id AS movie_id, m.title, m.rating_count,
-               round(list_cosine_similarity(i.factors, t.factors), 4) AS similarity
-        FROM recommender i CROSS JOIN target t
-        JOIN movie_features m ON m.movie_id = i.raw_id
-        WHERE i.entity = 'item' AND i.raw_id <> ? AND m.rating_count >= ?
-        ORDER BY similarity DESC, i.raw_id LIMIT ?""",
-        [movie_id, movie_id, min_ratings, limit],
+        """SELECT s.rank, s.similar_movie_id AS movie_id, m.title, m.rating_count,
+               round(s.similarity, 4) AS similarity, s.source
+        FROM similar_movies s JOIN movie_features m ON m.movie_id = s.similar_movie_id
+        WHERE s.movie_id = ? ORDER BY s.rank""",
+        [movie_id],
     )
 
 

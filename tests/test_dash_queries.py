@@ -17,6 +17,7 @@ import pytest
 from dash_app import data, inputs
 from dash_app import filters as flt
 from dash_app import queries as q
+from movie_assets.model.als import MIN_SIMILAR_RATINGS
 from movie_assets.publish import snapshot
 from tests.dash_fixtures import published  # noqa: F401
 
@@ -228,7 +229,8 @@ def test_recommendations_and_similar_movies(full_warehouse):
         "SELECT movie_id FROM recommendations WHERE as_of = ? AND user_id = ? ORDER BY rank",
         [DAY, user],
     )
-    assert q.user_recommendations(user)["movie_id"].tolist() == expected["movie_id"].tolist()
+    recs = q.user_recommendations(user)
+    assert recs["movie_id"].tolist() == expected["movie_id"].tolist()
     top = q.user_top_rated(user)
     assert top["rating"].is_monotonic_decreasing
 
@@ -239,10 +241,25 @@ def test_recommendations_and_similar_movies(full_warehouse):
         "SELECT movie_id, rating_count FROM movie_features WHERE as_of = ?", [DAY]
     ).set_index("movie_id")["rating_count"]
     matrix = np.vstack(items["factors"].to_numpy())
-    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
-    target = int(items["raw_id"][items["raw_id"] == 1].index[0])
-    cosine = pd.Series(unit @ unit[target], index=items["raw_id"]).drop(1)
-    cosine = cosine[counts.reindex(cosine.index).fillna(0).to_numpy() >= 20]
+    unit = pd.DataFrame(
+        matrix / np.linalg.norm(matrix, axis=1, keepdims=True), index=items["raw_id"]
+    )
+
+    # Each recommendation's reason: the movie the user rated 4+ whose factors are nearest.
+    liked = full_warehouse.query(
+        "SELECT movie_id FROM ratings WHERE as_of = ? AND user_id = ? AND rating >= 4", [DAY, user]
+    )["movie_id"]
+    liked = liked[liked.isin(unit.index)]
+    titles = full_warehouse.query(
+        "SELECT movie_id, title FROM movie_features WHERE as_of = ?", [DAY]
+    ).set_index("movie_id")["title"]
+    for row in recs.itertuples():
+        cosines = unit.loc[liked] @ unit.loc[row.movie_id]
+        assert row.because_title == titles[cosines.idxmax()]
+        assert row.similarity == pytest.approx(round(cosines.max(), 3), abs=1e-3)
+
+    cosine = (unit @ unit.loc[1]).drop(1)
+    cosine = cosine[counts.reindex(cosine.index).fillna(0).to_numpy() >= MIN_SIMILAR_RATINGS]
     expected = cosine.sort_values(ascending=False).head(10)
     got = q.similar_movies(1)
     assert got["movie_id"].tolist() == expected.index.tolist()

@@ -1,16 +1,30 @@
-"""Box office: nominal against constant dollars, by genre and by release month and quarter."""
+"""Box office: which genres and release months earn most, in constant dollars, said in words.
+
+A source reports one lifetime gross per film. Films whose gross cannot be read as
+money of their release month (``movie_features.box_office_flag``: re-releases,
+before the CPI series, implausible values) stay out of rankings and aggregates
+unless the reader includes them.
+"""
 
 import calendar
 from datetime import date
 
 import dash
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
+from scipy.stats import kruskal
 
 from dash_app import components as c
 from dash_app import filters, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
+from movie_assets.features.transforms import (
+    MAX_PLAUSIBLE_GROSS,
+    MIN_PLAUSIBLE_GROSS,
+    RERELEASE_ERA_END,
+)
+from movie_assets.schemas import BOX_OFFICE_FLAGS
 
 dash.register_page(
     __name__, path="/box-office", name="Box office", title="Box office · Movie analytics", order=4
@@ -23,6 +37,58 @@ TITLES = (
     "Box office by release quarter",
 )
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
+MONTH_NAMES = [calendar.month_name[m] for m in range(1, 13)]
+INCLUDE = "include"
+FLAG_MEANING = dict(
+    zip(
+        BOX_OFFICE_FLAGS,
+        [
+            f"a gross under ${MIN_PLAUSIBLE_GROSS:,}",
+            f"a gross above the largest known (${MAX_PLAUSIBLE_GROSS / 1e9:.0f} billion)",
+            "released before the CPI series starts",
+            f"released before {RERELEASE_ERA_END}: the lifetime gross spans re-releases",
+        ],
+        strict=True,
+    )
+)
+WHAT = (
+    "Box office is the lifetime gross the source reports, in US dollars (the embedded "
+    "Wikidata films: the largest reported figure, often worldwide; TMDB and Kaggle: worldwide "
+    "revenue). Constant dollars scale it by CPI-U (all items, not seasonally adjusted, BLS "
+    "CUUR0000SA0) from the release month to the chosen month, which is only right for money "
+    "earned around the release."
+)
+
+
+def _base(value) -> str:
+    """A CPI month, as the dropdown's ISO value."""
+    month = inputs.day(value, "base")
+    if month.day != 1:
+        raise inputs.BadInput(f"base: {inputs.short(value)} is not the first of a month")
+    return month.isoformat()
+
+
+def _flagged(value) -> list[str]:
+    """The toggle's value: [] or ["include"]; the URL says flagged=include."""
+    values = value if isinstance(value, list) else [value]
+    if any(v != INCLUDE for v in values) or len(values) > 1:
+        raise inputs.BadInput(f"flagged: {inputs.short(value)} is not 'include'")
+    return values
+
+
+def _flagged_url(value) -> list[str] | None:
+    return _flagged(value) or None
+
+
+def _base_month(value) -> date:
+    return date.fromisoformat(_base(value)) if value else q.default_base_month()
+
+
+BASE = filters.Param("base", ID("base"), _base)
+FLAGGED = filters.Param("flagged", ID("flagged"), _flagged, default=[])
+VIEW = filters.View(
+    "box_office", "/box-office", params=(BASE, FLAGGED), clicks={ID("genre"): "genre"}
+).register()
 
 
 def _base_options() -> tuple[list[dict], str | None]:
@@ -35,29 +101,15 @@ def _base_options() -> tuple[list[dict], str | None]:
     return options, default
 
 
-def _base(value) -> str:
-    """A CPI month, as the dropdown's ISO value."""
-    month = inputs.day(value, "base")
-    if month.day != 1:
-        raise inputs.BadInput(f"base: {inputs.short(value)} is not the first of a month")
-    return month.isoformat()
-
-
-def _base_month(value) -> date:
-    return date.fromisoformat(_base(value)) if value else q.default_base_month()
-
-
-BASE = filters.Param("base", ID("base"), _base)
-VIEW = filters.View("box_office", "/box-office", params=(BASE,)).register()
-
-
 def layout(**query):
     options, default = _base_options()
     base = VIEW.value(query, BASE, default=default)
+    flagged = VIEW.value(query, FLAGGED)
     return html.Div(
         [
             html.H1("Box office"),
-            *VIEW.layout(query, [base]),
+            *VIEW.layout(query, [base, flagged]),
+            html.P(WHAT, className="note"),
             html.Div(
                 [
                     html.Label("Constant dollars of", htmlFor=ID("base")),
@@ -66,20 +118,25 @@ def layout(**query):
                         options=options,
                         value=base,
                         clearable=False,
-                        style={"minWidth": "220px"},
+                        className="control-wide",
                     ),
-                    html.Span(
-                        "CPI-U, all items, not seasonally adjusted (BLS CUUR0000SA0)",
-                        className="note",
+                    dcc.Checklist(
+                        id=ID("flagged"),
+                        options=[{"label": " Include flagged films", "value": INCLUDE}],
+                        value=flagged,
                     ),
                 ],
                 className="control",
             ),
+            html.Div(id=ID("flags"), className="notice"),
+            html.Section(id=ID("answer"), className="card answer"),
             html.Div(id=ID("budget"), className="notice"),
-            c.panel(c.chart(ID("scatter"), height=460)),
             html.Div(
                 [
-                    c.panel(c.chart(ID("genre"), height=460)),
+                    c.panel(
+                        c.chart(ID("genre"), height=460),
+                        note="Click a genre to filter the page by it; click again to clear.",
+                    ),
                     c.panel(c.chart(ID("month"), height=460)),
                 ],
                 className="row",
@@ -87,26 +144,90 @@ def layout(**query):
             html.Div(
                 [
                     c.panel(c.chart(ID("quarter"))),
-                    c.section(
-                        "Highest grossing, in constant dollars",
-                        c.grid("box-office", [], "box_office.csv", height=380),
-                    ),
+                    c.panel(c.chart(ID("scatter"), height=460)),
                 ],
                 className="row",
+            ),
+            c.section(
+                "Highest grossing, in constant dollars",
+                c.grid("box-office", [], "box_office.csv", height=420),
             ),
             html.Div(id=ID("roi")),
         ]
     )
 
 
-def _columns(base: date) -> list[dict]:
+def _columns(base: date, flagged: bool) -> list[dict]:
     return [
-        c.column("title", "Title", minWidth=220),
-        c.number("year", "Year", valueFormatter=None, width=90),
-        c.column("release_date", "Released"),
-        c.column("genres", "Genres"),
-        c.number("nominal_usd", "Box office (nominal US$)"),
-        c.number("real_usd", f"Box office ({c.money(base)})"),
+        c.title(),
+        c.number("year", "Year", valueFormatter=None, minWidth=80),
+        c.column("release_date", "Released", minWidth=115),
+        c.column("genres", "Genres", minWidth=160, flex=1),
+        c.number("nominal_usd", "Gross, nominal US$", minWidth=160),
+        c.number("real_usd", f"Gross, {c.money(base)}", minWidth=170),
+        *([c.column("flag", "Flag", minWidth=120)] if flagged else []),
+    ]
+
+
+def _money(value: float) -> str:
+    return f"${value / 1e6:,.1f} million" if value < 1e9 else f"${value / 1e9:,.2f} billion"
+
+
+def genre_answer(genres: pd.DataFrame, films: int) -> str:
+    """Which genres earn most, in words: the top three medians, the lowest, and the counts."""
+    if genres.empty:
+        return "No film with a usable gross matches these filters."
+    ranked = genres[genres["movies"] >= 5].sort_values(["median_real", "genre"], ascending=False)
+    if ranked.empty:
+        return f"Too few films ({films:,}) for a genre comparison: no genre has five."
+    top = ", ".join(
+        f"{r.genre} ({_money(r.median_real)}, {r.movies:,} films)"
+        for r in ranked.head(3).itertuples()
+    )
+    low = ranked.iloc[-1]
+    return (
+        f"Highest median gross after inflation: {top}. Lowest: {low.genre} "
+        f"({_money(low.median_real)}, {low.movies:,} films). Over {films:,} films; a film "
+        "counts in each of its genres, genres with fewer than five films are left out."
+    )
+
+
+def month_answer(movies: pd.DataFrame, months: pd.DataFrame) -> str:
+    """Do release months matter, in words: the spread of medians and a rank test's verdict."""
+    if len(months) < 2:
+        return "Too few release months with films to compare."
+    best = months.loc[months["median_real"].idxmax()]
+    worst = months.loc[months["median_real"].idxmin()]
+    groups = [g["real_usd"].to_numpy() for _, g in movies.groupby("release_month") if len(g) >= 2]
+    verdict = ""
+    if len(groups) >= 2:
+        p = kruskal(*groups).pvalue
+        verdict = (
+            f" The months differ by more than chance would explain (Kruskal–Wallis p = {p:.3f})."
+            if p < 0.05
+            else f" The differences are within what chance explains (Kruskal–Wallis "
+            f"p = {p:.2f}): on this data, the release month does not clearly matter."
+        )
+    return (
+        f"Films released in {MONTH_NAMES[int(best.period) - 1]} have the highest median gross "
+        f"after inflation ({_money(best.median_real)}, {int(best.movies):,} films), "
+        f"{MONTH_NAMES[int(worst.period) - 1]} the lowest ({_money(worst.median_real)}, "
+        f"{int(worst.movies):,} films), over {len(movies):,} films.{verdict}"
+    )
+
+
+def flags_notice(counts: pd.DataFrame, included: bool) -> list:
+    flagged = counts[counts["flag"].notna()]
+    usable = int(counts.loc[counts["flag"].isna(), "movies"].sum())
+    if flagged.empty:
+        return [f"All {usable:,} films with a gross here are usable: none is flagged."]
+    parts = "; ".join(
+        f"{int(n):,} {FLAG_MEANING[flag]}" for flag, n in flagged.itertuples(index=False)
+    )
+    action = "included below (shown in the table's Flag column)" if included else "left out"
+    return [
+        html.Strong(f"{int(flagged['movies'].sum()):,} flagged films {action}: "),
+        f"{parts}. {usable:,} films are ranked and aggregated.",
     ]
 
 
@@ -115,39 +236,68 @@ def _columns(base: date) -> list[dict]:
     Output(ID("genre"), "figure"),
     Output(c.grid_id("box-office"), "rowData"),
     Output(c.grid_id("box-office"), "columnDefs"),
+    Output(ID("flags"), "children"),
+    Output(ID("answer"), "children"),
     Input(ID("base"), "value"),
+    Input(ID("flagged"), "value"),
     Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
-@c.guarded(TITLES[0], TITLES[1], None, None)
-def update_movies(base_value, stored, _version):
-    f = filters.parse(stored)
-    base = _base_month(base_value)
+@c.guarded(TITLES[0], TITLES[1], None, None, None, None)
+def update_movies(base_value, flagged_value, stored, _version):
+    f, base = filters.parse(stored), _base_month(base_value)
+    flagged = bool(_flagged(flagged_value or []))
     money = c.money(base)
-    movies = q.box_office_movies(f, base)
-    columns = _columns(base)
+    movies = q.box_office_movies(f, base, flagged)
+    columns = _columns(base, flagged)
+    notice = flags_notice(q.box_office_flags(f), flagged)
     if movies.empty:
         empty = c.message_figure(
             TITLES[0],
             c.EMPTY + " Only movies with a box office figure and a release date appear here.",
         )
-        return empty, c.message_figure(TITLES[1], c.EMPTY), [], columns
+        answer = "No film with a usable gross matches these filters."
+        return empty, c.message_figure(TITLES[1], c.EMPTY), [], columns, notice, answer
+    genres = q.box_office_by_genre(f, base, flagged)
+    months = q.box_office_by_period(f, base, "month", flagged)
+    answer = [
+        html.H2("The answers, in words"),
+        html.P(
+            [
+                html.Strong("Which genres earn most after inflation? "),
+                genre_answer(genres, len(movies)),
+            ]
+        ),
+        html.P(
+            [html.Strong("Do release months influence box office? "), month_answer(movies, months)]
+        ),
+    ]
     scatter = c.figure(
         TITLES[0],
-        "Nominal box office (US$ of the release month, log scale)",
-        f"Box office ({money}, log scale)",
+        "Nominal gross (US$ of the release month, log scale)",
+        f"Gross ({money}, log scale)",
     )
-    scatter.add_trace(
-        go.Scatter(
-            x=movies["nominal_usd"],
-            y=movies["real_usd"],
-            mode="markers",
-            text=movies["title"],
-            name="Movies",
-            marker={"size": 6, "opacity": 0.6},
-            hovertemplate="%{text}<br>nominal $%{x:,.0f}<br>constant $%{y:,.0f}<extra></extra>",
+    for label, part in [
+        ("Usable", movies[movies["flag"].isna()]),
+        ("Flagged", movies[movies["flag"].notna()]),
+    ]:
+        if part.empty:
+            continue
+        scatter.add_trace(
+            go.Scatter(
+                x=part["nominal_usd"],
+                y=part["real_usd"],
+                mode="markers",
+                text=part["title"],
+                name=f"{label} ({len(part):,})",
+                marker={
+                    "size": 6,
+                    "opacity": 0.6,
+                    "symbol": "circle" if label == "Usable" else "x",
+                },
+                hovertemplate="%{text}<br>nominal $%{x:,.0f}<br>constant $%{y:,.0f}<extra></extra>",
+            )
         )
-    )
     low, high = float(movies["nominal_usd"].min()), float(movies["real_usd"].max())
     scatter.add_trace(
         go.Scatter(
@@ -161,45 +311,48 @@ def update_movies(base_value, stored, _version):
     scatter.update_xaxes(type="log")
     scatter.update_yaxes(type="log")
 
-    genres = q.box_office_by_genre(f, base)
-    by_genre = c.figure(TITLES[1], "", f"Median box office ({money})")
+    by_genre = c.figure(TITLES[1], "", f"Median gross ({money})")
+    chosen = set(f.genres)
     by_genre.add_trace(
         go.Bar(
             x=genres["genre"],
             y=genres["median_real"],
             name="Median",
             customdata=genres[["movies", "total_real"]],
-            hovertemplate="%{x}: median $%{y:,.0f}<br>%{customdata[0]} movies, total "
+            marker={
+                "color": [c.COLORS[1] if g in chosen else c.COLORS[0] for g in genres["genre"]]
+            },
+            hovertemplate="%{x}: median $%{y:,.0f}<br>%{customdata[0]:,} films, total "
             "$%{customdata[1]:,.0f}<extra></extra>",
         )
     )
-    return scatter, by_genre, c.records(movies.head(200)), columns
+    by_genre.update_layout(showlegend=False)
+    return scatter, by_genre, c.records(movies.head(200)), columns, notice, answer
 
 
 @callback(
     Output(ID("month"), "figure"),
     Output(ID("quarter"), "figure"),
     Input(ID("base"), "value"),
+    Input(ID("flagged"), "value"),
     Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(TITLES[2], TITLES[3])
-def update_periods(base_value, stored, _version):
-    f = filters.parse(stored)
-    base = _base_month(base_value)
+def update_periods(base_value, flagged_value, stored, _version):
+    f, base = filters.parse(stored), _base_month(base_value)
+    flagged = bool(_flagged(flagged_value or []))
     money = c.money(base)
     figures = []
     for period, title, labels in [
         ("month", TITLES[2], MONTHS),
         ("quarter", TITLES[3], ["Q1", "Q2", "Q3", "Q4"]),
     ]:
-        frame = q.box_office_by_period(f, base, period)
+        frame = q.box_office_by_period(f, base, period, flagged)
         if frame.empty:
             figures.append(c.message_figure(title, c.EMPTY))
             continue
-        fig = c.figure(
-            title, f"Release {period}", f"Box office per movie ({money})", barmode="group"
-        )
+        fig = c.figure(title, f"Release {period}", f"Gross per film ({money})", barmode="group")
         x = [labels[int(p) - 1] for p in frame["period"]]
         fig.add_trace(
             go.Bar(
@@ -207,10 +360,19 @@ def update_periods(base_value, stored, _version):
                 y=frame["median_real"],
                 name="Median",
                 customdata=frame["movies"],
-                hovertemplate="%{x}: median $%{y:,.0f} over %{customdata} movies<extra></extra>",
+                hovertemplate="%{x}: median $%{y:,.0f} over %{customdata:,} films<extra></extra>",
             )
         )
-        fig.add_trace(go.Bar(x=x, y=frame["mean_real"], name="Mean"))
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=frame["mean_real"],
+                name="Mean",
+                customdata=frame["movies"],
+                hovertemplate="%{x}: mean $%{y:,.0f} over %{customdata:,} films<extra></extra>",
+            )
+        )
+        fig.update_xaxes(categoryorder="array", categoryarray=labels)
         figures.append(fig)
     return tuple(figures)
 
@@ -235,15 +397,15 @@ def update_budget(stored, _version):
         ), None
     roi = q.return_on_investment(f)
     columns = [
-        c.column("title", "Title"),
-        c.number("year", "Year", valueFormatter=None),
-        c.number("budget_usd", "Budget (nominal US$)"),
-        c.number("box_office_usd", "Box office (nominal US$)"),
-        c.number("roi", "Box office / budget", 2),
+        c.title(),
+        c.number("year", "Year", valueFormatter=None, minWidth=80),
+        c.number("budget_usd", "Budget, nominal US$", minWidth=160),
+        c.number("box_office_usd", "Gross, nominal US$", minWidth=160),
+        c.number("roi", "Gross / budget", 2, minWidth=130),
     ]
     note = (
         f"Budgets known for {coverage['with_budget']:,} of {coverage['linked']:,} linked "
-        "films; ROI is box office over budget, both nominal."
+        "films; ROI is the lifetime gross over the budget, both nominal."
     )
     grid = c.grid("roi", columns, "roi.csv", height=360)
     grid.children[1].children.rowData = c.records(roi)

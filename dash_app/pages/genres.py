@@ -12,7 +12,9 @@ dash.register_page(
     __name__, path="/genres", name="Genres", title="Genres · Movie analytics", order=2
 )
 ID = c.ids("genres")
-VIEW = filters.View("genres", "/genres").register()
+VIEW = filters.View(
+    "genres", "/genres", clicks={ID("distribution"): "genre", ID("ratings"): "genre"}
+).register()
 TITLES = (
     "Movies per genre",
     "Average and weighted rating per genre",

@@ -10,6 +10,7 @@ from dash_app import components as c
 from dash_app import filters, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
+from movie_assets.model.als import MIN_SIMILAR_RATINGS
 
 dash.register_page(
     __name__,
@@ -19,31 +20,84 @@ dash.register_page(
     order=6,
 )
 ID = c.ids("recs")
-TITLE = "Model metrics per partition"
+TITLE = "Model metrics"
+METRIC_LABELS = {
+    "rmse": "RMSE (stars)",
+    "mae": "MAE (stars)",
+    "mse": "MSE (stars²)",
+    "mape": "MAPE (%)",
+    "precision_at_10": "Precision at 10",
+    "recall_at_10": "Recall at 10",
+    "map_at_10": "MAP at 10",
+    "ndcg_at_10": "NDCG at 10",
+    "catalogue_coverage": "Catalogue coverage (share)",
+    "mean_popularity": "Mean popularity of the top 10",
+}
+PROTOCOL_LABELS = {
+    "random_5fold": "Random 5-fold cross-validation",
+    "per_user_chronological": "Each user's latest ratings held out",
+}
+MODEL_LABELS = {
+    "global_mean": "Global mean",
+    "baseline_only": "Baseline (user and movie biases)",
+    "svd_default": "SVD, default parameters",
+    "svd_tuned": "SVD, tuned",
+    "ease": "EASE (item neighbours)",
+    "most_popular": "Most popular",
+    "served_hybrid": "Served: EASE + SVD",
+    "als": "ALS",
+}
+RANKING = (
+    "Sorted by rank. The ranking score orders the list: how strongly the model expects this "
+    "user to pick the movie among all they have not rated (higher first; a relative score, "
+    "not stars). The predicted rating is a separate estimate, of the stars they would give: "
+    "a movie can rank high with a modest predicted rating."
+)
 
 RECOMMENDED = [
-    c.number("rank", "#", width=70),
-    c.column("title", "Title", minWidth=240),
-    c.column("genres", "Genres"),
-    c.number("predicted_rating", "Predicted rating (stars)", 2),
+    c.number("rank", "#", width=70, flex=0, minWidth=60),
+    c.title(),
+    c.number("score", "Ranking score", 2, minWidth=110),
+    c.number("predicted_rating", "Predicted rating (stars)", 2, minWidth=120),
+    c.column("why", "Why", minWidth=220, flex=2, wrapText=True, autoHeight=True),
+    c.column("genres", "Genres", minWidth=140),
 ]
 RATED = [
-    c.column("title", "Title", minWidth=240),
+    c.title(),
     c.number("rating", "Their rating (stars)", 1),
     c.column("rated_on", "Rated on"),
 ]
 METRICS = [
-    c.column("model", "Model"),
-    c.column("protocol", "Protocol"),
-    c.column("metric", "Metric"),
+    c.column("model_label", "Model", minWidth=180),
+    c.column("protocol_label", "Protocol", minWidth=200),
+    c.column("metric_label", "Metric", minWidth=150),
     c.number("value", "Value", 4),
-    c.column("as_of", "As of"),
+    c.column("as_of", "As of", minWidth=110),
 ]
 SIMILAR = [
-    c.column("title", "Title", minWidth=240),
-    c.number("similarity", "Cosine similarity", 3),
+    c.number("rank", "#", width=70, flex=0, minWidth=60),
+    c.title(),
+    c.number("similarity", "Cosine similarity", 3, minWidth=110),
     c.number("rating_count", "Ratings"),
 ]
+
+
+def label(labels: dict[str, str], name: str) -> str:
+    return labels.get(name, name.replace("_", " "))
+
+
+def why(row) -> str:
+    """The reason a movie is on the list, in words."""
+    if isinstance(row.because_title, str):
+        return (
+            f"You rated {row.because_title} {row.liked_rating:g}★; the model places them close "
+            f"(similarity {row.similarity:.2f})."
+        )
+    if row.source == "popular_cold_start":
+        return "Popular with everyone: too few of your ratings to personalize yet."
+    if row.source == "popular_fill":
+        return "Popular: you have rated nearly every movie the model ranks."
+    return "Liked by users whose ratings resemble yours."
 
 
 def _id(name: str):
@@ -76,12 +130,20 @@ def layout(**query):
     user = VIEW.value(query, USER, user_options[0]["value"] if user_options else None)
     movie = VIEW.value(query, MOVIE, int(search["movie_id"].iloc[0]) if len(search) else None)
     scores = q.model_metrics()
-    metrics = sorted(scores["metric"].unique())
-    protocols = sorted(scores["protocol"].unique())
-    metric = "rmse" if "rmse" in metrics else (metrics[0] if metrics else None)
-    chronological = [p for p in protocols if "chronological" in p]
+    metrics = [
+        {"label": label(METRIC_LABELS, m), "value": m} for m in sorted(scores["metric"].unique())
+    ]
+    protocols = [
+        {"label": label(PROTOCOL_LABELS, p), "value": p}
+        for p in sorted(scores["protocol"].unique())
+    ]
+    names = [m["value"] for m in metrics]
+    metric = "rmse" if "rmse" in names else (names[0] if names else None)
+    chronological = [p["value"] for p in protocols if "chronological" in p["value"]]
     metric = VIEW.value(query, METRIC, metric)
-    protocol = VIEW.value(query, PROTOCOL, (chronological or protocols or [None])[0])
+    protocol = VIEW.value(
+        query, PROTOCOL, (chronological or [p["value"] for p in protocols] or [None])[0]
+    )
     return html.Div(
         [
             html.H1("Recommendations"),
@@ -100,7 +162,7 @@ def layout(**query):
                             options=user_options,
                             value=user,
                             clearable=False,
-                            style={"minWidth": "260px"},
+                            className="control-wide",
                         ),
                     ],
                     className="control",
@@ -110,6 +172,7 @@ def layout(**query):
                         html.Div(
                             [
                                 html.H3("Top 10 recommended (unseen)"),
+                                html.P(RANKING, className="note"),
                                 c.grid("user-recs", RECOMMENDED, "recommendations.csv", height=420),
                             ]
                         ),
@@ -134,7 +197,7 @@ def layout(**query):
                             options=_movie_options("", movie),
                             clearable=False,
                             placeholder="Type part of a title",
-                            style={"minWidth": "360px"},
+                            className="control-wide",
                         ),
                     ],
                     className="control",
@@ -146,8 +209,8 @@ def layout(**query):
                     height=420,
                     no_rows="No similar movies with enough ratings.",
                 ),
-                note="Nearest movies by cosine similarity of their SVD item factors, among "
-                "movies with at least 20 ratings.",
+                note="The pipeline's ten nearest movies by cosine similarity of the model's "
+                f"item factors, among movies with at least {MIN_SIMILAR_RATINGS} ratings.",
             ),
             c.section(
                 "Model metrics",
@@ -159,7 +222,7 @@ def layout(**query):
                             options=metrics,
                             value=metric,
                             clearable=False,
-                            style={"minWidth": "200px"},
+                            className="control-wide",
                         ),
                         html.Label("Protocol", htmlFor=ID("protocol")),
                         dcc.Dropdown(
@@ -167,7 +230,7 @@ def layout(**query):
                             options=protocols,
                             value=protocol,
                             clearable=False,
-                            style={"minWidth": "240px"},
+                            className="control-wide",
                         ),
                     ],
                     className="control",
@@ -191,7 +254,9 @@ def update_user(user, _version):
     if user is None:
         return [], []
     user = USER.parse(user)
-    return c.records(q.user_recommendations(user)), c.records(q.user_top_rated(user))
+    recs = q.user_recommendations(user)
+    recs["why"] = [why(row) for row in recs.itertuples()]
+    return c.records(recs), c.records(q.user_top_rated(user))
 
 
 def _movie_options(text: str, chosen: int | None) -> list[dict]:
@@ -245,18 +310,37 @@ def update_similar(movie, _version):
 def update_metrics(metric, protocol, _version):
     metric, protocol = METRIC.parse(metric), PROTOCOL.parse(protocol)
     frame = q.model_metrics()
-    latest = frame[frame["as_of"] == frame["as_of"].max()] if len(frame) else frame
     if frame.empty:
         note = "No evaluation yet: the weekly model_evaluation job has not run for this data."
         return c.message_figure(TITLE, note), []
+    frame = frame.assign(
+        model_label=[label(MODEL_LABELS, m) for m in frame["model"]],
+        protocol_label=[label(PROTOCOL_LABELS, p) for p in frame["protocol"]],
+        metric_label=[label(METRIC_LABELS, m) for m in frame["metric"]],
+    )
+    latest = frame[frame["as_of"] == frame["as_of"].max()]
     chosen = frame[(frame["metric"] == metric) & (frame["protocol"] == protocol)]
     if chosen.empty:
         return c.message_figure(TITLE, "No such metric for this protocol."), c.records(latest)
-    unit = " (stars)" if metric in ("rmse", "mae") else ""
-    fig = c.figure(
-        f"{TITLE}: {metric} ({protocol.replace('_', ' ')})", "Partition (as of)", f"{metric}{unit}"
-    )
-    for model, part in chosen.groupby("model", sort=True):
+    name, how = label(METRIC_LABELS, metric), label(PROTOCOL_LABELS, protocol)
+    days = chosen["as_of"].nunique()
+    if days == 1:
+        # One evaluation: a bar per model, not a time axis with one instant on it.
+        ranked = chosen.sort_values("value")
+        fig = c.figure(f"{name}, {how.lower()}, as of {chosen['as_of'].iloc[0]:%Y-%m-%d}", name, "")
+        fig.add_trace(
+            go.Bar(
+                x=ranked["value"],
+                y=ranked["model_label"],
+                orientation="h",
+                name=name,
+                hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+            )
+        )
+        fig.update_layout(showlegend=False, margin={"l": 220})
+        return fig, c.records(latest)
+    fig = c.figure(f"{name} over evaluations, {how.lower()}", "Evaluated as of", name)
+    for model, part in chosen.groupby("model_label", sort=True):
         fig.add_trace(
             go.Scatter(
                 x=part["as_of"],
@@ -266,5 +350,5 @@ def update_metrics(metric, protocol, _version):
                 marker={"size": 9},
             )
         )
-    fig.update_xaxes(type="date")
+    fig.update_xaxes(type="date", tickformat="%Y-%m-%d", dtick=86400000.0 * max(1, days // 8))
     return fig, c.records(latest)

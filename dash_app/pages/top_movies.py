@@ -18,8 +18,8 @@ KINDS = {
     "most": "Most rated",
 }
 COLUMNS = [
-    c.number("rank", "#", width=70, maxWidth=80),
-    c.column("title", "Title", minWidth=260),
+    c.number("rank", "#", width=70, flex=0, minWidth=60),
+    c.title(),
     c.number("year", "Year", valueFormatter=None, width=90),
     c.column("genres", "Genres", minWidth=200),
     c.number("rating_count", "Ratings"),

@@ -1,6 +1,7 @@
 """Trends: how much and how well people rated over time, overall and per genre."""
 
 import dash
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
@@ -14,6 +15,9 @@ dash.register_page(
 ID = c.ids("trends")
 TITLES = ("Ratings over time", "Average rating over time", "Genre popularity over time")
 GRAIN_LABELS = {"day": "Day", "week": "Week", "month": "Month", "year": "Year"}
+FREQ = {"day": "D", "week": "W-MON", "month": "MS", "year": "YS"}
+# Daily and weekly means jump with a handful of ratings: a trailing mean shows the trend.
+ROLLING = {"day": (28, "28 days"), "week": (8, "8 weeks")}
 
 
 def _grain(value) -> str:
@@ -70,24 +74,65 @@ def update_time(grain, stored, _version):
     if frame.empty:
         return c.message_figure(TITLES[0], c.EMPTY), c.message_figure(TITLES[1], c.EMPTY)
     label = GRAIN_LABELS[grain]
+    frame = every_period(frame, grain)
     count = c.figure(f"{TITLES[0]} (per {label.lower()})", label, "Ratings (count)")
     count.add_trace(
         go.Scatter(
-            x=frame["period"], y=frame["ratings"], mode="lines", name="Ratings", line={"width": 1.5}
+            x=frame["period"],
+            y=frame["ratings"],
+            mode="lines",
+            name="Ratings",
+            line={"width": 1.5},
+            hovertemplate="%{x|%Y-%m-%d}: %{y:,} ratings<extra></extra>",
         )
     )
     mean = c.figure(f"{TITLES[1]} (per {label.lower()})", label, "Average rating (stars)")
+    noisy = grain in ROLLING
     mean.add_trace(
         go.Scatter(
             x=frame["period"],
             y=frame["average_rating"],
-            mode="lines",
-            name="Average rating",
-            line={"width": 1.5},
+            customdata=frame["ratings"],
+            mode="markers" if noisy else "lines+markers",
+            name=f"Per {label.lower()}",
+            marker={"size": 4 if noisy else 6, "opacity": 0.35 if noisy else 1},
+            connectgaps=False,
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} stars over %{customdata:,} ratings"
+            "<extra></extra>",
         )
     )
+    if noisy:
+        periods, text = ROLLING[grain]
+        mean.add_trace(
+            go.Scatter(
+                x=frame["period"],
+                y=rolling_mean(frame, periods),
+                mode="lines",
+                name=f"Rolling mean over {text}",
+                line={"width": 2},
+                connectgaps=False,
+                hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} stars" + f" ({text})<extra></extra>",
+            )
+        )
     mean.update_yaxes(range=[0.5, 5])
     return count, mean
+
+
+def every_period(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """One row per period from the first to the last: none rated is 0 ratings and no mean,
+    so lines show a gap instead of joining straight across it."""
+    periods = pd.to_datetime(frame["period"])
+    full = pd.date_range(periods.min(), periods.max(), freq=FREQ[grain])
+    out = frame.assign(period=periods).set_index("period").reindex(full)
+    out["ratings"] = out["ratings"].fillna(0).astype(int)
+    return out.rename_axis("period").reset_index()
+
+
+def rolling_mean(frame: pd.DataFrame, periods: int) -> pd.Series:
+    """The mean of every rating in the trailing window (weighted by each period's count)."""
+    total = (frame["average_rating"].fillna(0) * frame["ratings"]).rolling(periods, 1).sum()
+    count = frame["ratings"].rolling(periods, 1).sum()
+    return (total / count).where(count > 0)
 
 
 @callback(
@@ -113,5 +158,5 @@ def update_genres(stored, _version):
                 line={"width": 0.5},
             )
         )
-    fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02})
+    fig.update_layout(legend=c.LEGEND_BELOW, margin={"b": 150})
     return fig

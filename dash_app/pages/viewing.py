@@ -22,8 +22,8 @@ ID = c.ids("viewing")
 TITLES = ("When people rate: weekday by hour (UTC)", "Genre share of ratings over time")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 COLUMNS = [
-    c.number("rank", "#", width=70),
-    c.column("title", "Title", minWidth=260),
+    c.number("rank", "#", width=70, flex=0, minWidth=60),
+    c.title(),
     c.number("ratings_7d", "Ratings in the 7 days"),
     c.number("average", "Average rating (stars)", 2),
     c.number("movie_id", "Movie id", valueFormatter=None, hide=True),
@@ -41,9 +41,10 @@ VIEW = filters.View("viewing", "/viewing", params=(DAY,)).register()
 def layout(**query):
     try:
         first, last = q.rating_days()
+        shown = q.last_trending_day() or last
     except NoSnapshot:
-        first = last = date.today()
-    day = VIEW.value(query, DAY, default=last.isoformat())
+        first = last = shown = date.today()
+    day = VIEW.value(query, DAY, default=shown.isoformat())
     return html.Div(
         [
             html.H1("Viewing patterns"),
@@ -66,12 +67,18 @@ def layout(**query):
                             ],
                             className="control",
                         ),
+                        html.P(
+                            f"Movies with at least {q.MIN_TRENDING_RATINGS} ratings in the "
+                            "seven days; fewer is not a trend.",
+                            className="note",
+                        ),
                         c.grid(
                             "trending",
                             COLUMNS,
                             "trending.csv",
                             height=440,
-                            no_rows="No ratings in these 7 days match the filters.",
+                            no_rows=f"No movie has {q.MIN_TRENDING_RATINGS} or more ratings "
+                            "in these 7 days (with these filters).",
                         ),
                     ),
                     c.panel(c.chart(ID("share"), height=520)),
@@ -129,7 +136,7 @@ def update_charts(stored, _version):
                 )
             )
         share.update_yaxes(range=[0, 100])
-        share.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02})
+        share.update_layout(legend=c.LEGEND_BELOW, margin={"b": 150})
     return heat, share
 
 
