@@ -224,11 +224,21 @@ def _tail(path: Path, lines: int = 20) -> str:
         return ""
 
 
-def serve(args: argparse.Namespace) -> int:
-    _prepare_environment()
+def _may_bind(args: argparse.Namespace) -> bool:
+    """Once per command: `up` asks before its build, not after."""
+    if getattr(args, "bind_checked", False):
+        return True
     refused = _exposure_refused(args.host, args.allow_remote)
     if refused:
         print(refused, file=sys.stderr)
+        return False
+    args.bind_checked = True
+    return True
+
+
+def serve(args: argparse.Namespace) -> int:
+    _prepare_environment()
+    if not _may_bind(args):
         return 2
     import dagster as dg
 
@@ -289,6 +299,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def up(args: argparse.Namespace) -> int:
+    if not _may_bind(args):
+        return 2
     code = build(args)
     return code if code else serve(args)
 

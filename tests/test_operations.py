@@ -314,9 +314,13 @@ def test_binding_beyond_loopback_needs_the_opt_in(tmp_path, capsys):
     assert "WARNING: serving on 0.0.0.0 without authentication" in capsys.readouterr().err
     # The command itself refuses before starting anything.
     env = cli_env(tmp_path / "data", MOVIE_HOST="0.0.0.0")
-    out, _ = cli("serve", env=env).communicate(timeout=120)
-    assert "refusing to serve on 0.0.0.0" in out
+    for command in ("serve", "up"):
+        started = time.monotonic()
+        out, _ = cli(command, env=env).communicate(timeout=120)
+        assert "refusing to serve on 0.0.0.0" in out, out
+        assert time.monotonic() - started < 60  # `up` refuses before it builds
     assert not (tmp_path / "data" / "logs").exists()
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
 
 
 # --- 12.17, 12.8, 12.16: the servers as a process tree --------------------------------------------
@@ -357,19 +361,19 @@ def alive(pid: int) -> bool:
 
 
 class Served:
-    """`movie-analytics serve` on free ports in a temporary data folder."""
+    """`movie-analytics serve` (or `up`) on free ports in a temporary data folder."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, command: tuple[str, ...] = ("serve",)):
         self.data = tmp_path / "data"
         self.ports = (free_port(), free_port())
         self.env = cli_env(self.data)
         self.proc = cli(
-            "serve",
+            *command,
             *("--dagster-port", str(self.ports[0]), "--dash-port", str(self.ports[1])),
             env=self.env,
         )
         self.lines: list[str] = []
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 900
         while not any(line.startswith("Server logs in") for line in self.lines):
             assert time.monotonic() < deadline, self.lines
             line = self.proc.stdout.readline()
@@ -397,8 +401,20 @@ def served(tmp_path):
         server.stop()
 
 
+@pytest.fixture
+def up(tmp_path):
+    server = Served(tmp_path, ("up", *SLICE))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.mark.slow
-def test_sigterm_stops_every_server_and_its_children(served):
+def test_sigterm_to_up_stops_every_server_and_its_children(up):
+    """`up` builds, then serves; the URLs end its output, and SIGTERM ends it all."""
+    served = up
+    assert "build succeeded in " in "".join(served.lines)
     host = "127.0.0.1"
     dagster_port, dash_port = served.ports
     # The URLs are the last lines, printed once the servers answer.
