@@ -44,11 +44,22 @@ def ids(page: str) -> Callable[[str], str]:
     return lambda name: f"{page}-{name}"
 
 
+# Every legend sits at the figure's bottom edge, under the x axis title.
+LEGEND_BELOW = {
+    "orientation": "h",
+    "yref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+    "x": 0,
+    "xanchor": "left",
+}
+
+
 def figure(title: str, x: str, y: str, **layout) -> go.Figure:
     """An empty figure with the title and axis labels (units included) every chart must have."""
     fig = go.Figure()
-    # The title holds the top line of the figure, the legend the line under it: at any
-    # width neither covers the other.
+    # The title holds the top of the figure and the legend its bottom edge, under the axis
+    # title: at any width, however many rows the legend wraps to, neither covers the other.
     fig.update_layout(
         title={
             "text": title,
@@ -62,16 +73,12 @@ def figure(title: str, x: str, y: str, **layout) -> go.Figure:
         yaxis_title=y,
         template="plotly_white",
         font={"family": FONT, "size": 13},
-        margin={"l": 70, "r": 20, "t": 95, "b": 50},
+        margin={"l": 70, "r": 20, "t": 60, "b": 120},
         colorway=COLORS,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        legend=LEGEND_BELOW,
         **layout,
     )
     return fig
-
-
-# Charts with many series: the legend goes under the plot, where it can take several rows.
-LEGEND_BELOW = {"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0, "xanchor": "left"}
 
 
 def message_figure(title: str, message: str) -> go.Figure:

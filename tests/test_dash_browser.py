@@ -467,3 +467,107 @@ def test_materializing_while_the_app_is_queried(full_warehouse, page, tmp_path):
         screenshot(page, "top_movies_after_refresh")
     finally:
         own.stop()
+
+
+# --- readable at every width, every view a URL -----------------------------------------
+
+LAYOUT_PROBLEMS = """() => {
+    const problems = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > window.innerWidth + 1)
+        problems.push(`page is ${root.scrollWidth}px wide in a ${window.innerWidth}px window`);
+    const cut = e => e.scrollWidth > e.clientWidth + 1;
+    const shown = selector => [...document.querySelectorAll(selector)].filter(
+        e => e.offsetParent && e.textContent);
+    for (const e of shown('.ag-header-cell-text'))
+        if (cut(e)) problems.push(`header cut: ${e.textContent}`);
+    for (const e of shown('.ag-right-aligned-cell'))
+        if (cut(e)) problems.push(`number cut: ${e.textContent}`);
+    const box = e => e && e.getBoundingClientRect();
+    const overlap = (a, b) => a && b && a.width && b.width && a.left < b.right
+        && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    for (const g of document.querySelectorAll('.js-plotly-plot')) {
+        const legend = box(g.querySelector('.legend'));
+        for (const label of ['.gtitle', '.xtitle'])
+            if (overlap(box(g.querySelector(label)), legend))
+                problems.push(`legend over ${label}: ${g.parentNode.id}`);
+    }
+    return problems;
+}"""
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_every_page_is_readable_at(browser, server, width):  # noqa: F811
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        for name, path in PAGES.items():
+            open_page(tab, server, path)
+            tab.wait_for_timeout(300)  # grids size their columns after the data arrives
+            problems = tab.evaluate(LAYOUT_PROBLEMS)
+            assert problems == [], f"{path} at {width}px: {problems}"
+            if width == 400:
+                screenshot(tab, f"{name}_400px")
+    finally:
+        context.close()
+    assert errors == []
+
+
+def controls(tab) -> dict:
+    checked = "#trends-grain input:checked"
+    return {
+        "url": urlparse(tab.url).path
+        + ("?" + urlparse(tab.url).query if urlparse(tab.url).query else ""),
+        "grain": tab.locator(checked).get_attribute("value") if "/trends" in tab.url else None,
+        "genres": sorted(
+            tab.locator(f"{bar('genre')} .dash-dropdown-value-item").all_inner_texts()
+        ),
+        "min_rating": tab.get_attribute(f"{bar('min_rating')} [role=slider]", "aria-valuenow"),
+    }
+
+
+def test_back_and_forward_restore_every_view(page, server):  # noqa: F811
+    open_page(page, server, "/trends")
+    views = [controls(page)]
+    page.get_by_label("Year", exact=True).check()
+    settle(page)
+    views.append(controls(page))
+    choose(page, bar("genre"), "Comedy")
+    settle(page)
+    views.append(controls(page))
+    page.focus(f"{bar('min_rating')} [role=slider]")
+    for _ in range(4):  # four keyboard steps: one change, one history entry
+        page.keyboard.press("ArrowRight")
+    settle(page)
+    views.append(controls(page))
+    assert views[-1]["min_rating"] == "2"
+    assert [v["url"] for v in views] == [
+        "/trends",
+        "/trends?grain=year",
+        "/trends?genre=Comedy&grain=year",
+        "/trends?genre=Comedy&min_rating=2.0&grain=year",
+    ]
+    page.click(".nav-link:has-text('Top movies')")
+    page.wait_for_url("**/top-movies?*")
+    settle(page)
+    assert query_of(page) == {"genre": ["Comedy"], "min_rating": ["2.0"]}
+    page.get_by_label("Most rated").check()
+    settle(page)
+    assert query_of(page)["list"] == ["most"]
+
+    page.go_back()
+    settle(page)
+    assert query_of(page) == {"genre": ["Comedy"], "min_rating": ["2.0"]}
+    assert page.locator("#top-kind input:checked").get_attribute("value") == "weighted"
+    for expected in reversed(views):
+        page.go_back()
+        settle(page)
+        assert controls(page) == expected
+    for expected in views[1:]:
+        page.go_forward()
+        settle(page)
+        assert controls(page) == expected
+    drawn = figure(page, "trends-count")
+    assert "per year" in drawn["layout"]["title"]["text"]

@@ -158,5 +158,5 @@ def update_genres(stored, _version):
                 line={"width": 0.5},
             )
         )
-    fig.update_layout(legend=c.LEGEND_BELOW, margin={"b": 150})
+    fig.update_layout(margin={"b": 200})
     return fig

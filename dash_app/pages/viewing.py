@@ -136,7 +136,7 @@ def update_charts(stored, _version):
                 )
             )
         share.update_yaxes(range=[0, 100])
-        share.update_layout(legend=c.LEGEND_BELOW, margin={"b": 150})
+        share.update_layout(margin={"b": 200})
     return heat, share
 
 
