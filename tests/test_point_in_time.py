@@ -24,7 +24,7 @@ import pytest
 from movie_assets.build import QUIET, BuildReport, run_history
 from movie_assets.definitions import build_defs
 from movie_assets.jobs import FEATURE_HISTORY
-from movie_assets.partitions import RANGE_END, RANGE_START
+from movie_assets.partitions import RANGE_END, RANGE_START, daily_partitions
 from movie_assets.resources import build_resources
 from movie_assets.sources.registry import SourceResource
 from tests import fixtures_sources as fx
@@ -259,6 +259,20 @@ def test_tags_links_and_undated_movies_from_a_movielens_archive(tmp_path):
     assert set(links["movie_id"]) == known - {99}  # links.csv lists the sample's movies
     tags = _query(path, "SELECT tag FROM raw_tags WHERE as_of = ? ORDER BY tag", [day])
     assert tags["tag"].tolist() == ["funny", "on the day"]
+    # on the span's last day nothing in the span is later: the whole catalogue is known
+    newest = daily_partitions.get_last_partition_key()
+    assert (
+        defs.resolve_job_def("movie_graph")
+        .execute_in_process(
+            instance=instance,
+            run_config=QUIET,
+            partition_key=newest,
+            asset_selection=[dg.AssetKey("raw_movies")],
+        )
+        .success
+    )
+    got = _query(path, "SELECT movie_id FROM raw_movies WHERE as_of = ?", [newest])
+    assert set(got["movie_id"]) == {m for m, _, _ in s.movies} | {98, 99}
     # every table the run wrote reports its rows as dagster/row_count
     materialized = result.get_asset_materialization_events()
     selected = FEATURE_HISTORY.resolve(defs.resolve_asset_graph())

@@ -66,12 +66,21 @@ class SourceResource(dg.ConfigurableResource):
         return KnownOn(plain, self._as_of, lambda: self.first_seen(plain))
 
     def first_seen(self, reader: MovieSource) -> pd.Series:
-        """Each movie's first rating or tag in the partition span, read once per run."""
+        """Each movie's first rating or tag in the partition span, read once per run.
+
+        On the span's last day nothing in the span is later, so nothing is read: the
+        build's newest day of a frozen source costs no pass over its ratings.
+        """
         if self._first_seen is None:
             first, last = partition_span()
-            batches = ratings_batches(reader, first, last or datetime.now(UTC).date())
-            rows = chain((b.rows for b in batches), [reader.tags().rows])
-            self._first_seen = pit.first_seen(rows)
+            last = last or datetime.now(UTC).date()
+            if self._as_of is not None and self._as_of >= last:
+                self._first_seen = pit.first_seen([])
+            else:
+                tags = reader.tags().rows
+                in_span = tags[pd.to_numeric(tags["timestamp"]) < pit.end_of_day(last)]
+                batches = ratings_batches(reader, first, last)
+                self._first_seen = pit.first_seen(chain((b.rows for b in batches), [in_span]))
         return self._first_seen
 
 
