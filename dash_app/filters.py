@@ -201,7 +201,12 @@ class View:
     def state(self, f: q.Filters, values: list, source: str | None) -> dict:
         """What view.js needs: the page's query string, the navigation links' one, the source."""
         pairs = zip(self.params, values, strict=True)
-        own = [(p.key, v) for p, v in pairs if v not in (None, p.default)]
+        own = [
+            (p.key, item)
+            for p, v in pairs
+            if v not in (None, p.default)
+            for item in (v if isinstance(v, list) else [v])
+        ]
         shared = to_pairs(f)
         carried = to_search(shared)
         nav = [

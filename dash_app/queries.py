@@ -411,7 +411,15 @@ def return_on_investment(f: Filters) -> pd.DataFrame:
 
 @cached
 def weekday_hour(f: Filters) -> pd.DataFrame:
-    """All 168 UTC weekday x hour cells (0 = Monday), zeros included."""
+    """All 168 UTC weekday x hour cells (0 = Monday), zeros included.
+
+    Unfiltered, this is the pipeline's ``viewing_hourly``; filtered, the same count over
+    the filtered movies.
+    """
+    if f == NO_FILTERS:
+        return query(
+            "SELECT weekday, hour, rating_count AS ratings FROM viewing_hourly ORDER BY 1, 2"
+        )
     movies, params = _movies(f)
     return query(
         f"""WITH {movies},

@@ -8,6 +8,7 @@ any browser console error or failed request (the ``page`` fixture).
 
 from __future__ import annotations
 
+import calendar
 import io
 import threading
 import time
@@ -571,3 +572,73 @@ def test_back_and_forward_restore_every_view(page, server):  # noqa: F811
         assert controls(page) == expected
     drawn = figure(page, "trends-count")
     assert "per year" in drawn["layout"]["title"]["text"]
+
+
+def test_box_office_leaves_flagged_grosses_out_and_says_the_answer(page, server, published):  # noqa: F811
+    flags = published.query(
+        """SELECT CASE
+              WHEN box_office_nominal < 1000 THEN 'small'
+              WHEN box_office_nominal > 3e9 THEN 'large'
+              WHEN year(release_date) < 1980 THEN 'old' END AS flag, count(*) AS n
+        FROM movie_features
+        WHERE box_office_real IS NOT NULL GROUP BY 1"""
+    ).set_index("flag")["n"]
+    usable = int(flags[flags.index.isna()].sum())
+    open_page(page, server, "/box-office")
+    notice = page.inner_text("#box-flags")
+    assert f"{int(flags.drop([None], errors='ignore').sum()):,} flagged films left out" in notice
+    assert f"{int(flags.get('old', 0)):,} released before 1980" in notice
+    assert f"{usable:,} films are ranked and aggregated" in notice
+    answer = page.inner_text("#box-answer")
+    assert f"over {usable:,} films" in answer and "Kruskal–Wallis" in answer
+
+    months = published.query(
+        """SELECT month(release_date) AS m, median(box_office_real) AS median, count(*) AS n
+        FROM movie_features WHERE box_office_real IS NOT NULL AND box_office_flag IS NULL
+        GROUP BY 1 ORDER BY median DESC"""
+    )
+    best = calendar.month_name[int(months["m"].iloc[0])]
+    assert f"Films released in {best} have the highest median gross" in answer
+    assert f"{int(months['n'].iloc[0]):,} films)" in answer
+    top = grid_rows(page, "box-office")[0]["title"]
+
+    page.get_by_label("Include flagged films").check()
+    settle(page)
+    assert query_of(page)["flagged"] == ["include"]
+    rows = grid_rows(page, "box-office")
+    assert len(rows) == min(200, usable + int(flags.drop([None], errors="ignore").sum()))
+    assert any(r["flag"] == "re-releases" for r in rows)
+    assert top in [r["title"] for r in rows]
+    page.reload()
+    settle(page)
+    assert page.is_checked("#box-flagged input")
+
+
+def test_clicking_a_genre_filters_the_page(page, server, published):  # noqa: F811
+    open_page(page, server, "/genres")
+    page.locator("#genres-distribution .bars .point path").last.click(force=True)
+    page.wait_for_url("**/genres?genre=*")
+    settle(page)
+    (genre,) = query_of(page)["genre"]
+    chips = page.locator(f"{bar('genre')} .dash-dropdown-value-item").all_inner_texts()
+    assert chips == [genre]
+    movies = published.query(
+        "SELECT count(*) AS n FROM movie_features WHERE ('|' || genres || '|') LIKE ?",
+        [f"%|{genre}|%"],
+    )["n"][0]
+    bars = figure(page, "genres-distribution")["data"][0]
+    assert bars["y"] == [genre] and bars["x"] == [movies]
+
+
+def test_recommendations_explain_themselves(page, server, published):  # noqa: F811
+    open_page(page, server, "/recommendations")
+    rows = grid_rows(page, "user-recs")
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert "ranking score orders the list" in page.inner_text("#user-recs-table").replace(
+        "\n", " "
+    ) or "ranking score orders the list" in page.inner_text("#_pages_content")
+    assert all(r["why"] for r in rows)
+    explained = [r for r in rows if r["because_title"]]
+    assert explained, "a user with 4-star ratings gets reasons from them"
+    for row in explained:
+        assert row["why"].startswith(f"You rated {row['because_title']} ")
