@@ -77,12 +77,22 @@ FRED = {
         {2: 230.28, 3: 232.166},
         {},
     ),
+    "latin1_line": (
+        f"{HEADER}\n2013-01-01,230.280\n2013-02-01,232\xb7166\n".encode("latin-1"),
+        {2: 230.28},
+        {3: "not valid UTF-8 (wrong encoding?)"},
+    ),
 }
 
 
-def write(path: Path, text: str) -> Path:
-    path.write_bytes(text.encode("utf-8"))
+def write(path: Path, text: str | bytes) -> Path:
+    """Text as UTF-8; bytes (a file in another encoding) as they are."""
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
     return path
+
+
+def as_text(text: str | bytes) -> str:
+    return text if isinstance(text, str) else text.decode("latin-1")
 
 
 @pytest.mark.parametrize("name", FRED)
@@ -90,7 +100,7 @@ def test_every_fred_line_lands_once(tmp_path, name):
     text, kept, rejected = FRED[name]
     path = write(tmp_path / f"{name}.csv", text)
     got = FredCpi(str(path), AS_OF).cpi()
-    lines = len(text.removesuffix("\n").replace("\r\n", "\n").split("\n")) - 1  # less the header
+    lines = len(as_text(text).removesuffix("\n").replace("\r\n", "\n").split("\n")) - 1  # header
     assert lines == len(kept) + len(rejected)
     assert len(got.rows) + len(got.rejects) == lines
     values = [None if pd.isna(v) else round(float(v), 3) for v in got.rows["value"]]
@@ -155,6 +165,11 @@ WATCH = {
         {2: "dated before the first partition (1995-01-09)"},
     ),
     "byte_order_mark_crlf": (f"\ufeff{W_HEADER}\r\n{OK1}\r\n{OK2}\r\n", [2, 3], {}),
+    "latin1_line": (
+        f"{W_HEADER}\n{OK1}\nb\xe9n,2,{T1},3.0,s2\n".encode("latin-1"),
+        [2],
+        {3: "not valid UTF-8 (wrong encoding?)"},
+    ),
 }
 LANDED = datetime(2015, 3, 1, 12, tzinfo=UTC).timestamp()
 
@@ -178,7 +193,7 @@ def test_every_watch_log_line_lands_once(tmp_path, monkeypatch, name):
     text, kept, rejected = WATCH[name]
     folder = watch_folder(tmp_path, [name])
     got = WatchLogs(str(folder)).ratings(date(1995, 1, 9), date(2016, 10, 16))
-    data = text.replace("\r\n", "\n").removeprefix("\ufeff").split("\n")
+    data = as_text(text).replace("\r\n", "\n").removeprefix("\ufeff").split("\n")
     lines = len(data) - 1 - (data[-1] == "")  # less the header and the final newline
     assert lines == len(kept) + len(rejected)
     assert len(got.rows) + len(got.rejects) == lines

@@ -3,9 +3,9 @@
 The date column is ``observation_date`` in current downloads and ``DATE`` in older
 ones; each other column is one series. FRED writes ``.`` for a month without a
 value; an empty field means the same: the row is kept with a null value, and the
-clean layer quarantines it as "CPI value missing". A blank line and a line with a
-NUL byte are rejects of their own. FRED ids are mapped to the BLS ids the rest of
-the graph uses.
+clean layer quarantines it as "CPI value missing". A blank line, a line with a
+NUL byte and a line that is not UTF-8 are rejects of their own. FRED ids are mapped
+to the BLS ids the rest of the graph uses.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ def parse(text: str, label: str, day: date) -> Received:
         raw = ",".join(fields)
         if not raw.strip():
             rejects.add(day, raw, f"{label} line {number}: blank line")
+            continue
+        if any("\udc80" <= ch <= "\udcff" for ch in raw):
+            received = raw.encode("utf-8", "surrogateescape").decode("latin-1")
+            rejects.add(day, received, f"{label} line {number}: not valid UTF-8 (wrong encoding?)")
             continue
         if "\x00" in raw:
             rejects.add(day, raw, f"{label} line {number}: NUL byte in a field (corrupted file?)")
@@ -96,12 +100,8 @@ class FredCpi:
         parts = []
         for location in self.locations:
             path = local_copy(location)
-            try:
-                text = path.read_bytes().decode("utf-8-sig")
-            except UnicodeDecodeError as err:
-                line = path.read_bytes()[: err.start].count(b"\n") + 1
-                message = f"{path.name} line {line}: not UTF-8 ({err.reason})"
-                raise SourceFileError(message) from None
+            # Bytes that are not UTF-8 are kept as surrogates: their line is a reject.
+            text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
             parts.append(parse(text, path.name, snapshot_day(self.as_of)))
         return Received(
             pd.concat([p.rows for p in parts], ignore_index=True),
