@@ -30,7 +30,7 @@ import requests
 from dagster_duckdb import DuckDBResource
 
 from movie_assets.jobs import DAILY_SNAPSHOTS, movie_graph
-from movie_assets.partitions import LIVE, daily_partitions
+from movie_assets.partitions import LIVE, RANGE_END, RANGE_START, daily_partitions
 from movie_assets.sources.registry import SourceResource
 from movie_assets.warehouse import now
 
@@ -121,8 +121,8 @@ def watch_logs_sensor(context: dg.SensorEvaluationContext, source: SourceResourc
             dg.RunRequest(
                 run_key=file_id,
                 tags={
-                    "dagster/asset_partition_range_start": str(inside[0]),
-                    "dagster/asset_partition_range_end": str(inside[-1]),
+                    RANGE_START: str(inside[0]),
+                    RANGE_END: str(inside[-1]),
                     WATCH_TAG: path.name,
                 },
             )
@@ -144,7 +144,7 @@ def watch_logs_snapshots(context: dg.RunStatusSensorContext):
         # None, not a SkipReason: a returned value ends the tick, so every unrelated run
         # would cost one interval before the next watch-log run is seen.
         return None
-    day = tags["dagster/asset_partition_range_end"]
+    day = tags[RANGE_END]
     return dg.RunRequest(
         run_key=f"{context.dagster_run.run_id}:snapshots",
         partition_key=day,
@@ -174,8 +174,8 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, duckdb: DuckDBReso
             filter(
                 None,
                 [
-                    run.tags.get("dagster/asset_partition_range_start"),
-                    run.tags.get("dagster/asset_partition_range_end"),
+                    run.tags.get(RANGE_START),
+                    run.tags.get(RANGE_END),
                 ],
             )
         )
