@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import dash
-from dash import Dash, Input, Output, State, callback, dcc, html
+from dash import Dash, Input, Output, State, callback, clientside_callback, dcc, html
 
 from dash_app import data, inputs
 from dash_app import filters as _filters  # noqa: F401  (registers the URL writer)
@@ -28,11 +28,31 @@ app = Dash(
 )
 server = app.server
 inputs.protect(server, app)
+server.before_request(data.choose_day)
 
 
 def _version() -> str | None:
     try:
         return data.version()
+    except data.NoSnapshot:
+        return None
+
+
+def _day_options() -> list[dict]:
+    try:
+        newest = data.days()
+    except OSError:
+        return []
+    return [
+        {"label": f"{day:%Y-%m-%d}" + (" (newest)" if i == 0 else ""), "value": day.isoformat()}
+        for i, day in enumerate(newest)
+    ]
+
+
+def _chosen() -> str | None:
+    """The day the page's URL names (see data.choose_day), else the newest published one."""
+    try:
+        return (data.chosen_day() or data.current().as_of).isoformat()
     except data.NoSnapshot:
         return None
 
@@ -55,6 +75,19 @@ def layout() -> html.Div:
                 [
                     html.Div("Movie analytics", className="brand"),
                     html.Nav(nav, className="nav"),
+                    html.Div(
+                        [
+                            html.Label("Snapshot", htmlFor="snapshot-day"),
+                            dcc.Dropdown(
+                                id="snapshot-day",
+                                options=_day_options(),
+                                value=_chosen(),
+                                clearable=False,
+                                searchable=False,
+                            ),
+                        ],
+                        className="snapshot-picker",
+                    ),
                     html.Div(id="snapshot-badge", className="badge"),
                 ],
                 className="top",
@@ -86,7 +119,28 @@ def badge(_version_name):
     except data.NoSnapshot:
         return "No snapshot published yet"
     stamp = published.published_at[:16].replace("T", " ")
-    return f"Data as of {published.as_of:%Y-%m-%d} · published {stamp} UTC"
+    past = " · a past snapshot" if data.chosen_day() is not None else ""
+    return f"Data as of {published.as_of:%Y-%m-%d} · published {stamp} UTC{past}"
+
+
+# Another day is another dataset: the page reloads on it, with the day in its URL (none for
+# the newest, which is also what a URL without a day shows).
+clientside_callback(
+    """function (day, options) {
+        const newest = options && options.length ? options[0].value : null;
+        const query = new URLSearchParams(window.location.search);
+        if (day === newest) { query.delete('snapshot'); } else { query.set('snapshot', day); }
+        const search = query.toString() ? '?' + query.toString() : '';
+        if (search !== window.location.search) {
+            window.location.assign(window.location.pathname + search);
+        }
+        return window.dash_clientside.no_update;
+    }""",
+    Output("snapshot-day", "className"),
+    Input("snapshot-day", "value"),
+    State("snapshot-day", "options"),
+    prevent_initial_call=True,
+)
 
 
 def _first_request() -> None:

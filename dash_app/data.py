@@ -1,9 +1,14 @@
-"""The one way Dash reads data: the newest published snapshot, read-only, cached per version.
+"""The one way Dash reads data: a published snapshot, read-only, cached per version.
 
 Dash never opens the live warehouse (DuckDB has one writing process or many
 readers). The pipeline's ``dashboard_snapshot`` asset publishes complete files
 behind a pointer; every query reads the pointer, so results are cached under the
 snapshot's version and a new publish invalidates the cache by changing the key.
+
+Time travel: a page's URL may name a published day (``snapshot=YYYY-MM-DD``).
+Every request the page makes carries that URL as its Referer, so ``choose_day``
+(run before each request) picks that day's newest file for the whole request;
+without one, or for a day not published, the pointer's snapshot answers.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import duckdb
+import flask
 import pandas as pd
 
 from movie_assets.publish import snapshot
@@ -24,6 +32,7 @@ DUCKDB_CONFIG = {
     "memory_limit": os.environ.get("MOVIE_DASH_DUCKDB_MEMORY", "1GB"),
 }
 CACHE_SIZE = 1024
+OPEN_FILES = 4  # the newest snapshot and a few past days readers travel to
 
 
 class NoSnapshot(LookupError):
@@ -38,7 +47,40 @@ def directory() -> Path:
     return snapshot.snapshot_dir()
 
 
+PARAM = "snapshot"
+
+
+def days() -> dict[date, Path]:
+    """Published days, newest first, each with its newest file."""
+    return snapshot.published(directory())
+
+
+def _referer_day() -> date | None:
+    query = parse_qs(urlparse(flask.request.referrer or "").query)
+    value = (query.get(PARAM) or [""])[0]
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def choose_day() -> None:
+    """Before each request: the day the page's URL asks for, if it was published."""
+    day = _referer_day()
+    flask.g.snapshot_day = day if day is not None and day in days() else None
+
+
+def chosen_day() -> date | None:
+    """The past day this request reads, or None for the newest snapshot."""
+    return flask.g.get("snapshot_day") if flask.has_request_context() else None
+
+
 def current() -> snapshot.Snapshot:
+    day = chosen_day()
+    if day is not None:
+        path = days().get(day)
+        if path is not None:
+            return snapshot.Snapshot(path, day, _published_at(path))
     published = snapshot.current(directory())
     if published is None:
         raise NoSnapshot(
@@ -46,6 +88,12 @@ def current() -> snapshot.Snapshot:
             "(movie-analytics build) to materialize dashboard_snapshot"
         )
     return published
+
+
+def _published_at(path: Path) -> str:
+    """A past file's publish time is in its name (``dashboard_<day>_<UTC stamp>``)."""
+    stamp = path.stem.split("_")[-1]
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").isoformat(timespec="seconds")
 
 
 def version() -> str:
@@ -57,8 +105,9 @@ def _connection(published: snapshot.Snapshot) -> duckdb.DuckDBPyConnection:
         con = _open.get(published.version)
         if con is None:
             con = duckdb.connect(str(published.path), read_only=True, config=DUCKDB_CONFIG)
-            # Older versions close once no request holds a cursor on them.
-            _open.clear()
+            # The least recently opened goes; it closes once no request holds a cursor on it.
+            while len(_open) >= OPEN_FILES:
+                _open.pop(next(iter(_open)))
             _open[published.version] = con
         return con
 

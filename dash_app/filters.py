@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode
 import dash
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from dash_app import inputs
+from dash_app import data, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 
@@ -61,7 +61,10 @@ def _ordered(name: str, values) -> list:
     if name not in LABELS:
         return sorted(values, key=str)
     order = {label: i for i, label in enumerate(LABELS[name])}
-    return sorted(values, key=lambda v: (order.get(v, len(order)), str(v)))
+    last = len(order)  # not a label (nor even a string): the model refuses it next
+    return sorted(
+        values, key=lambda v: (order.get(v, last) if isinstance(v, str) else last, str(v))
+    )
 
 
 def from_query(query: dict) -> q.Filters:
@@ -207,14 +210,16 @@ class View:
             if v not in (None, p.default)
             for item in (v if isinstance(v, list) else [v])
         ]
-        shared = to_pairs(f)
+        day = data.chosen_day()
+        shared = to_pairs(f) + ([(data.PARAM, day.isoformat())] if day else [])
         carried = to_search(shared)
         nav = [
             {"id": {"type": "nav", "page": page["module"]}, "href": page["relative_path"] + carried}
             for page in dash.page_registry.values()
         ]
         # A page without the bar carries the filters to the next page but does not show them.
-        search = to_search((shared if self.bar else []) + own)
+        day_pair = shared[len(shared) - 1 :] if day else []
+        search = to_search((shared if self.bar else day_pair) + own)
         return {"search": search, "nav": nav, "source": source}
 
     def layout(self, query: dict, values: list) -> list:

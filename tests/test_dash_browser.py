@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import calendar
 import io
+import shutil
 import threading
 import time
+from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import dagster as dg
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -642,3 +645,59 @@ def test_recommendations_explain_themselves(page, server, published):  # noqa: F
     assert explained, "a user with 4-star ratings gets reasons from them"
     for row in explained:
         assert row["why"].startswith(f"You rated {row['because_title']} ")
+
+
+def test_time_travel_to_a_published_past_day(page, published, tmp_path):  # noqa: F811
+    """A past day's snapshot is listed, chosen, kept in the URL across pages; the newest
+    stays the default."""
+    directory = tmp_path / "snapshots"
+    directory.mkdir()
+    newest_day = published.query("SELECT as_of FROM snapshot_info")["as_of"][0].date()
+    newest = directory / f"dashboard_{newest_day:%Y%m%d}_20000101T000000000000Z.duckdb"
+    shutil.copy(published.path, newest)
+    snapshot.publish(directory, newest, newest_day)
+    past_day = date(2016, 6, 30)
+    past = directory / f"dashboard_{past_day:%Y%m%d}_20000102T000000000000Z.duckdb"
+    shutil.copy(published.path, past)
+    with duckdb.connect(str(past)) as con:  # what was known then: ratings up to that day
+        con.execute("DELETE FROM ratings WHERE rating_date > ?", [past_day])
+        con.execute("UPDATE snapshot_info SET as_of = ?", [past_day])
+        past_ratings = con.execute("SELECT count(*) FROM ratings").fetchone()[0]
+    assert not snapshot.publish(directory, past, past_day), "a past day never replaces the newest"
+    all_ratings = Published(directory).query("SELECT count(*) AS n FROM ratings")["n"][0]
+    assert past_ratings < all_ratings
+
+    own = start_server(directory, tmp_path)
+    try:
+        open_page(page, own, "/")
+        assert page.inner_text("#overview-ratings") == f"{all_ratings:,}"
+        assert f"Data as of {newest_day:%Y-%m-%d}" in page.inner_text("#snapshot-badge")
+        choose(page, "#snapshot-day", f"{past_day:%Y-%m-%d}")
+        page.wait_for_url("**/?snapshot=2016-06-30")
+        settle(page)
+        assert page.inner_text("#overview-ratings") == f"{past_ratings:,}"
+        badge = page.inner_text("#snapshot-badge")
+        assert "Data as of 2016-06-30" in badge and "a past snapshot" in badge
+        choose(page, bar("genre"), "Drama")
+        settle(page)
+        assert query_of(page) == {"genre": ["Drama"], "snapshot": ["2016-06-30"]}
+        page.click(".nav-link:has-text('Trends')")
+        page.wait_for_url("**/trends?*")
+        settle(page)
+        assert query_of(page)["snapshot"] == ["2016-06-30"]
+        drawn = figure(page, "trends-count")["data"][0]
+        assert (
+            sum(drawn["y"])
+            == Published(directory).query(
+                """SELECT count(*) AS n FROM ratings r JOIN movie_features m USING (movie_id)
+            WHERE ('|' || m.genres || '|') LIKE '%|Drama|%' AND r.rating_date <= ?""",
+                [past_day],
+            )["n"][0]
+        )
+        page.go_back()
+        settle(page)
+        assert page.inner_text("#overview-ratings") != f"{all_ratings:,}"
+        assert "2016-06-30" in page.inner_text("#snapshot-badge")
+        screenshot(page, "time_travel")
+    finally:
+        own.stop()

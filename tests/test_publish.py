@@ -88,6 +88,9 @@ def test_publish_swaps_the_pointer_and_prunes(tmp_path):
     older, swapped = _publish(con, directory, date(2016, 1, 1))
     assert not swapped, "a backfill of an older day does not replace a newer snapshot"
     assert snapshot.current(directory).path == paths[-1]
+    # ... and stays, for the app's time travel: the newest file of each day, newest day first.
+    assert snapshot.published(directory) == {DAY: paths[-1], date(2016, 1, 1): older}
+    assert snapshot.prune(directory, keep=2, days=1) == [older]
     assert not list(directory.glob(".*tmp"))
 
 

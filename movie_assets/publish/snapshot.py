@@ -5,10 +5,11 @@ Dash never opens the live file. Each publish writes a complete new file under a
 temporary name, renames it to its versioned name, then replaces the small
 ``CURRENT`` pointer with ``os.replace``: a reader sees the old snapshot or the
 new one, never half of one. Older files are pruned; a reader still holding one
-open keeps reading it (POSIX unlink). A publish killed mid-write leaves its
-temporary file (and DuckDB's ``.wal`` beside it); the name carries the writer's
-process id, so the next publish removes those whose writer is gone and never one
-still being written.
+open keeps reading it (POSIX unlink). Every published day keeps its newest files,
+so the app can show any of them; a past day's publish never moves the pointer.
+A publish killed mid-write leaves its temporary file (and DuckDB's ``.wal``
+beside it); the name carries the writer's process id, so the next publish
+removes those whose writer is gone and never one still being written.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from movie_assets.settings import warehouse_path
 
 POINTER = "CURRENT"
 PREFIX = "dashboard_"
-KEEP = 3
+KEEP = 3  # versions of one day: a reader may still hold an older one
+KEEP_DAYS = 60  # days kept for time travel (month-end snapshots over five years)
 TEMPORARY = ".tmp"
 
 
@@ -134,17 +136,37 @@ def abandoned(directory: Path) -> list[Path]:
     return found
 
 
-def prune(directory: Path, keep: int = KEEP) -> list[Path]:
-    """Delete all but the newest ``keep`` files, never the one the pointer names, and the
-    temporary files of killed publishes."""
+def _day_of(path: Path) -> date:
+    return datetime.strptime(path.name[len(PREFIX) :].split("_")[0], "%Y%m%d").date()
+
+
+def _versions(directory: Path) -> dict[date, list[Path]]:
+    """Every snapshot file by the day it holds, oldest version first."""
+    days: dict[date, list[Path]] = {}
+    for path in sorted(directory.glob(f"{PREFIX}*.duckdb"), key=lambda p: p.name.split("_")[-1]):
+        days.setdefault(_day_of(path), []).append(path)
+    return days
+
+
+def published(directory: Path) -> dict[date, Path]:
+    """The newest file of every published day, newest day first (the app's time travel)."""
+    days = _versions(directory)
+    return {day: days[day][-1] for day in sorted(days, reverse=True)}
+
+
+def prune(directory: Path, keep: int = KEEP, days: int = KEEP_DAYS) -> list[Path]:
+    """Keep the newest ``keep`` files of each of the newest ``days`` days and the one the
+    pointer names; delete the rest and the temporary files of killed publishes."""
     removed = []
     for path in abandoned(directory):
         path.unlink(missing_ok=True)
         removed.append(path)
     live = current(directory)
-    files = sorted(directory.glob(f"{PREFIX}*.duckdb"), key=lambda p: p.name.split("_")[-1])
-    for path in files[:-keep] if keep else files:
-        if live is None or path.name != live.path.name:
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    versions = _versions(directory)
+    for rank, day in enumerate(sorted(versions, reverse=True)):
+        files = versions[day]
+        for path in files if rank >= days else files[: max(len(files) - keep, 0)]:
+            if live is None or path.name != live.path.name:
+                path.unlink(missing_ok=True)
+                removed.append(path)
     return removed
