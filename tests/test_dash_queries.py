@@ -164,14 +164,40 @@ def test_top_movies(live, kind):
     assert got["movie_id"].tolist() == expected["movie_id"].tolist()
 
 
-def test_box_office_in_the_pipelines_base_month_matches_movie_features(live):
-    """Two computations of constant dollars: pandas in the pipeline, SQL in the app."""
+def usable(movies: pd.DataFrame) -> pd.Series:
+    """The box-office rules, restated: a gross of $1,000 to $3 billion, released 1980 or later
+    (earlier lifetime grosses span re-releases) and after CPI starts (1913)."""
+    release = pd.to_datetime(movies["release_date"])
+    gross = movies["box_office_nominal"].astype(float)
+    return gross.between(1_000, 3e9) & (release.dt.year >= 1980)
+
+
+def test_box_office_flags_follow_the_rules(live):
+    movies = live["movies"].dropna(subset=["box_office_nominal", "release_date"])
+    flagged = movies["box_office_flag"].notna().to_numpy()
+    assert (flagged == ~usable(movies).to_numpy()).all()
+    by_title = movies.set_index("title")["box_office_flag"]
+    assert by_title.get("Bambi") == "re-releases"  # $267 million lifetime, first shown 1942
+    counts = q.box_office_flags(q.NO_FILTERS)
+    assert counts["movies"].sum() == movies["box_office_real"].notna().sum()
+    assert (
+        counts.loc[counts["flag"].isna(), "movies"].sum()
+        == (movies["box_office_real"].notna() & ~flagged).sum()
+    )
+
+
+def test_box_office_in_the_pipelines_base_month_is_the_pipelines(live):
+    """The app reads movie_features' constant dollars; flagged grosses only on request."""
     base = q.default_base_month()
-    got = q.box_office_movies(q.NO_FILTERS, base).set_index("movie_id")
     movies = live["movies"].set_index("movie_id")
-    expected = movies["box_office_real"].dropna()
-    assert set(got.index) == set(expected.index)
-    np.testing.assert_allclose(got.loc[expected.index, "real_usd"], expected, rtol=1e-9)
+    every = movies["box_office_real"].dropna()
+    got = q.box_office_movies(q.NO_FILTERS, base, flagged=True).set_index("movie_id")
+    assert set(got.index) == set(every.index)
+    np.testing.assert_allclose(got.loc[every.index, "real_usd"], every, rtol=1e-9)
+    default = q.box_office_movies(q.NO_FILTERS, base).set_index("movie_id")
+    assert set(default.index) == set(movies.index[movies["box_office_flag"].isna()]) & set(
+        every.index
+    )
 
 
 def test_box_office_in_another_base_month(full_warehouse, live):
@@ -181,9 +207,11 @@ def test_box_office_in_another_base_month(full_warehouse, live):
     base = date(1990, 1, 1)
     got = q.box_office_movies(COMEDY_90S, base).set_index("movie_id")
     movies = select(live["movies"], COMEDY_90S).dropna(subset=["box_office_nominal"])
+    movies = movies[usable(movies)]
     month = movies["release_date"].dt.to_period("M").dt.to_timestamp()
     real = movies["box_office_nominal"] * cpi[pd.Timestamp(base)] / month.map(cpi).to_numpy()
     expected = pd.Series(real.to_numpy(), index=movies["movie_id"]).dropna()
+    assert set(got.index) == set(expected.index)
     np.testing.assert_allclose(got.loc[expected.index, "real_usd"], expected, rtol=1e-9)
 
     by_month = q.box_office_by_period(COMEDY_90S, base, "month").set_index("period")
