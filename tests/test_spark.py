@@ -1,0 +1,269 @@
+"""The same graph on Spark: every table the DuckDB engine publishes, Spark publishes too.
+
+One generated archive in the ml-25m layout (benchmarks/archives.py) is ingested once;
+copies of that warehouse then run every snapshot asset, once with the DuckDB engine and
+once with ``MOVIE_ENGINE=spark`` in local mode, and the Dash snapshots the two publish
+are compared table by table, row for row: exact for everything but floats, which
+agree to a relative 1e-9 (the engines sum in different orders). The check results
+published beside them agree too. A Spark Connect server started here on 127.0.0.1
+runs the clean and feature slice the same way.
+
+The reference is the DuckDB engine, whose tables other tests pin against pandas
+(tests/test_engine.py, tests/test_scale_graph.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from benchmarks.archives import movielens_zip
+from movie_assets.build import BuildReport, run_history, run_snapshots
+from movie_assets.definitions import build_defs
+from movie_assets.publish import snapshot
+from movie_assets.resources import Engine, build_resources
+from movie_assets.sources.registry import SourceResource
+
+pytestmark = pytest.mark.spark
+
+RATINGS = 40_000
+# Two years of history keep Dagster's per-day bookkeeping of the range run short.
+FIRST, AS_OF = "2014-10-17", "2016-10-16"
+RTOL = 1e-9
+# Set by the clock, not by the data: when a row was received, rejected, published.
+WALL_CLOCK = {"ingested_at", "rejected_at", "evaluated_at", "published_at", "run_id"}
+# The relational slice an engine runs, and what it reads.
+SLICE = dg.AssetSelection.groups("raw", "clean", "features") - dg.AssetSelection.assets(
+    "raw_ratings"
+)
+ENGINE_TABLES = [
+    "ratings",
+    "user_features",
+    "genre_daily",
+    "viewing_hourly",
+    "trending",
+    "fact_ratings",
+    "dim_movie",
+    "dim_user",
+    "dim_date",
+]
+
+
+def _resources(path: Path, archive: Path, engine: Engine | None = None) -> dict:
+    resources = build_resources(path)
+    if engine is not None:
+        resources["duckdb"] = resources["duckdb"].model_copy(update={"engine": engine})
+    resources["source"] = SourceResource(kind="movielens", movielens=str(archive))
+    return resources
+
+
+def _snapshots(archive, name: str, spark: str | None = None, selection=None) -> Path:
+    """A copy of the ingested warehouse, its snapshots run as of AS_OF; returns its path.
+
+    ``spark`` None runs the DuckDB engine, "" Spark in local mode, else a Connect URL.
+    """
+    zip_path, base = archive
+    path = base.parent.parent / name / "warehouse.duckdb"
+    path.parent.mkdir()
+    shutil.copy(base, path)
+    engine = None
+    if spark is not None:
+        engine = Engine(
+            kind="spark", spark_remote=spark, spark_warehouse=str(path.parent / "parquet")
+        )
+    defs = build_defs(_resources(path, zip_path, engine))
+    report = BuildReport()
+    instance = dg.DagsterInstance.ephemeral()
+    if selection is None:
+        run_snapshots(defs, instance, AS_OF, report)
+    else:
+        job = defs.resolve_job_def("movie_graph")
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=AS_OF,
+            asset_selection=list(selection.resolve(defs.resolve_asset_graph())),
+            raise_on_error=False,
+        )
+        report.runs.append(("slice", result.success, 0.0))
+    assert report.ok, report
+    return path
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> tuple[Path, Path]:
+    """The archive and a warehouse holding its raw ratings, ingested by the DuckDB path."""
+    tmp = tmp_path_factory.mktemp("spark")
+    zip_path = tmp / "ml-25m.zip"
+    movielens_zip(zip_path, RATINGS, seed=3)
+    base = tmp / "base" / "warehouse.duckdb"
+    base.parent.mkdir()
+    report = BuildReport()
+    defs = build_defs(_resources(base, zip_path))
+    run_history(defs, dg.DagsterInstance.ephemeral(), FIRST, AS_OF, report)
+    assert report.ok, report
+    return zip_path, base
+
+
+@pytest.fixture(scope="module")
+def on_duckdb(archive) -> Path:
+    return _snapshots(archive, "duckdb")
+
+
+def _published(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    current = snapshot.current(snapshot.snapshot_dir(warehouse))
+    assert current is not None, f"nothing published next to {warehouse}"
+    return duckdb.connect(str(current.path), read_only=True)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """The rows in a canonical order, clock-set columns left out, lists as text."""
+    frame = con.execute(sql).df()
+    frame = frame.drop(columns=[c for c in frame.columns if c in WALL_CLOCK])
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(lambda v: repr(list(v)) if hasattr(v, "tolist") else v)
+    return frame.sort_values(list(frame.columns), ignore_index=True) if len(frame) else frame
+
+
+def _assert_same(expected: pd.DataFrame, got: pd.DataFrame, table: str) -> None:
+    assert list(got.columns) == list(expected.columns), table
+    assert len(got) == len(expected), table
+    pd.testing.assert_frame_equal(
+        got, expected, check_dtype=False, check_exact=False, rtol=RTOL, obj=table
+    )
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def test_every_published_table_equals_the_duckdb_engines(archive, on_duckdb):
+    path = _snapshots(archive, "spark", spark="")
+    with _published(on_duckdb) as want, _published(path) as got:
+        names = _tables(want)
+        assert _tables(got) == names
+        assert set(ENGINE_TABLES) < set(names)
+        for name in names:
+            sql = f"SELECT * FROM {name}"
+            _assert_same(_rows(want, sql), _rows(got, sql), name)
+        # Not trivially equal: the engine tables and the rejects have rows, the checks ran.
+        for name in [*ENGINE_TABLES, "rejects"]:
+            assert want.execute(f"SELECT count(*) FROM {name}").fetchone()[0] > 0, name
+        ran = got.execute("SELECT count(*) FROM dq_checks WHERE status = 'passed'").fetchone()
+        assert ran[0] > 20
+    # The engine tables are Parquet under the warehouse path, one directory per day.
+    root = path.parent / "parquet"
+    for name in ENGINE_TABLES:
+        days = [p.name for p in (root / name).iterdir() if p.is_dir()]
+        assert days == [f"as_of={AS_OF}"], name
+        assert list((root / name / days[0]).glob("*.parquet")), name
+    assert (root / "rejects" / "asset=ratings" / f"partition_date={AS_OF}").is_dir()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop_sessions() -> None:
+    """PySpark refuses a remote session beside a local one, and a remote session leaves
+    the process in Connect mode (SPARK_CONNECT_MODE_ENABLED): undo both between tests."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    for kind in (SparkSession, ConnectSession):
+        if (active := kind.getActiveSession()) is not None:
+            active.stop()
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+
+
+@pytest.fixture(scope="module")
+def connect_server(tmp_path_factory):
+    """A Spark Connect server on 127.0.0.1, as pyspark ships it (sbin/start-connect-server.sh)."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    logs = tmp_path_factory.mktemp("connect")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_LOG_DIR": str(logs),
+        "SPARK_PID_DIR": str(logs),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    env.pop("SPARK_REMOTE", None)
+    _stop_sessions()  # the local session of the test before
+    command = [
+        str(home / "sbin" / "start-connect-server.sh"),
+        "--wait",  # in the foreground, so this process owns it
+        "--master",
+        "local[2]",
+        "--driver-memory",
+        "1g",
+        "--conf",
+        "spark.connect.grpc.binding.address=127.0.0.1",
+        "--conf",
+        f"spark.connect.grpc.binding.port={port}",
+        "--conf",
+        "spark.ui.enabled=false",
+    ]
+    out = open(logs / "server.out", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert server.poll() is None, (logs / "server.out").read_text()[-2000:]
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(1)
+        else:
+            pytest.fail("the Spark Connect server did not listen within 180 s")
+        yield f"sc://127.0.0.1:{port}"
+        _stop_sessions()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        out.close()
+
+
+def test_the_slice_through_spark_connect_equals_the_duckdb_engines(
+    archive, on_duckdb, connect_server
+):
+    path = _snapshots(archive, "connect", spark=connect_server, selection=SLICE)
+    with (
+        duckdb.connect(str(on_duckdb), read_only=True) as want,
+        duckdb.connect(str(path), read_only=True) as got,
+    ):
+        for name in [*ENGINE_TABLES, "movie_features"]:
+            sql = f"SELECT * FROM {name} WHERE as_of = '{AS_OF}'"
+            _assert_same(_rows(want, sql), _rows(got, sql), name)
+        sql = f"SELECT * FROM rejects WHERE asset = 'ratings' AND partition_date = '{AS_OF}'"
+        _assert_same(_rows(want, sql), _rows(got, sql), "rejects")
+        assert got.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = 'ratings'"
+        ).fetchone() == ("VIEW",)
