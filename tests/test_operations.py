@@ -128,6 +128,32 @@ def test_a_full_disk_is_reported_as_a_full_disk(tmp_path):
     assert lines["LEFT"] == "10"
 
 
+def test_a_file_size_limit_at_commit_is_reported_as_such(tmp_path):
+    """The same fault where namespaces are not allowed: the kernel refuses writes past
+    RLIMIT_FSIZE (EFBIG, "File too large"), also at COMMIT."""
+    import resource
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error from write(), not a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK],
+        preexec_fn=limit,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "WAREHOUSE": str(tmp_path / "w.duckdb")},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert lines["ERROR"].startswith("TransactionException")
+    assert "File too large" in lines["ERROR"] and "cannot rollback" not in lines["ERROR"]
+    assert "cannot rollback - no transaction is active" in lines["NOTES"]
+    assert lines["LEFT"] == "10"
+
+
 # --- 12.11: retry only on lock contention ---------------------------------------------------------
 
 OPEN = """
