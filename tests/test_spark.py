@@ -29,11 +29,12 @@ import pandas as pd
 import pytest
 
 from benchmarks.archives import movielens_zip
+from benchmarks.spark_engine import ENGINE_ASSETS as ENGINE_TABLES
+from benchmarks.spark_engine import SLICE, resources
 from movie_assets.build import BuildReport, run_history, run_snapshots
 from movie_assets.definitions import build_defs
 from movie_assets.publish import snapshot
-from movie_assets.resources import Engine, build_resources
-from movie_assets.sources.registry import SourceResource
+from movie_assets.resources import Engine
 
 pytestmark = pytest.mark.spark
 
@@ -43,29 +44,6 @@ FIRST, AS_OF = "2014-10-17", "2016-10-16"
 RTOL = 1e-9
 # Set by the clock, not by the data: when a row was received, rejected, published.
 WALL_CLOCK = {"ingested_at", "rejected_at", "evaluated_at", "published_at", "run_id"}
-# The relational slice an engine runs, and what it reads.
-SLICE = dg.AssetSelection.groups("raw", "clean", "features") - dg.AssetSelection.assets(
-    "raw_ratings"
-)
-ENGINE_TABLES = [
-    "ratings",
-    "user_features",
-    "genre_daily",
-    "viewing_hourly",
-    "trending",
-    "fact_ratings",
-    "dim_movie",
-    "dim_user",
-    "dim_date",
-]
-
-
-def _resources(path: Path, archive: Path, engine: Engine | None = None) -> dict:
-    resources = build_resources(path)
-    if engine is not None:
-        resources["duckdb"] = resources["duckdb"].model_copy(update={"engine": engine})
-    resources["source"] = SourceResource(kind="movielens", movielens=str(archive))
-    return resources
 
 
 def _snapshots(archive, name: str, spark: str | None = None, selection=None) -> Path:
@@ -82,7 +60,7 @@ def _snapshots(archive, name: str, spark: str | None = None, selection=None) -> 
         engine = Engine(
             kind="spark", spark_remote=spark, spark_warehouse=str(path.parent / "parquet")
         )
-    defs = build_defs(_resources(path, zip_path, engine))
+    defs = build_defs(resources(path, zip_path, engine))
     report = BuildReport()
     instance = dg.DagsterInstance.ephemeral()
     if selection is None:
@@ -109,7 +87,7 @@ def archive(tmp_path_factory) -> tuple[Path, Path]:
     base = tmp / "base" / "warehouse.duckdb"
     base.parent.mkdir()
     report = BuildReport()
-    defs = build_defs(_resources(base, zip_path))
+    defs = build_defs(resources(base, zip_path))
     run_history(defs, dg.DagsterInstance.ephemeral(), FIRST, AS_OF, report)
     assert report.ok, report
     return zip_path, base
