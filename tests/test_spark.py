@@ -34,7 +34,7 @@ from benchmarks.spark_engine import SLICE, resources
 from movie_assets.build import BuildReport, run_history, run_snapshots
 from movie_assets.definitions import build_defs
 from movie_assets.publish import snapshot
-from movie_assets.resources import Engine
+from movie_assets.resources import Engine, build_resources
 
 pytestmark = pytest.mark.spark
 
@@ -245,3 +245,29 @@ def test_the_slice_through_spark_connect_equals_the_duckdb_engines(
         assert got.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_name = 'ratings'"
         ).fetchone() == ("VIEW",)
+
+
+def test_the_engine_is_chosen_by_the_environment_and_the_token_stays_out_of_logs(
+    tmp_path, monkeypatch
+):
+    url = "sc://spark.example:443/;use_ssl=true;token=s3cr3t-t0ken"
+    monkeypatch.setenv("MOVIE_ENGINE", "spark")
+    monkeypatch.setenv("SPARK_REMOTE", url)
+    monkeypatch.setenv("MOVIE_SPARK_WAREHOUSE", "s3a://bucket/warehouse")
+
+    @dg.asset
+    def engine_config(duckdb: dg.ConfigurableResource) -> dict:
+        return duckdb.engine.model_dump()
+
+    instance = dg.DagsterInstance.ephemeral()
+    resources = build_resources(tmp_path / "warehouse.duckdb")
+    result = dg.materialize([engine_config], resources=resources, instance=instance)
+    got = result.output_for_node("engine_config")
+    assert (got["kind"], got["spark_remote"]) == ("spark", url)
+    assert got["spark_warehouse"] == "s3a://bucket/warehouse"
+    logged = [str(e) for e in instance.all_logs(result.run_id)]
+    assert logged and not [e for e in logged if "s3cr3t" in e]
+    assert "s3cr3t" not in str(instance.get_run_by_id(result.run_id).run_config)
+    monkeypatch.setenv("MOVIE_ENGINE", "sparky")
+    with pytest.raises(ValueError, match="MOVIE_ENGINE"):
+        build_resources(tmp_path / "other.duckdb")
