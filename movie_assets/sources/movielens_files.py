@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -117,6 +118,10 @@ class Release:
                 ) from None
 
 
+# Bytes the decoder could not read, as "surrogateescape" keeps them.
+UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 def _records(
     stream,
     label: str,
@@ -138,7 +143,7 @@ def _records(
         text = line.rstrip("\r\n")
         if number == 1:
             text = text.removeprefix("\ufeff")
-        if any("\udc80" <= ch <= "\udcff" for ch in text):
+        if UNDECODABLE.search(text):
             raw = text.encode(encoding, "surrogateescape").decode("latin-1")
             rejects.add(day, raw, f"{label} line {number}: not valid {encoding} (wrong encoding?)")
             continue
