@@ -2,7 +2,9 @@
 
 User input only ever reaches DuckDB as a bound parameter; the few SQL fragments
 chosen by the user (a time grain, a grouping column) come from fixed whitelists.
-Aggregation happens here, in SQL; pages only shape results into figures.
+Aggregation happens here, in SQL, over the per-movie rating rollups the publish step
+writes (``dash_movie_year``, ``dash_movie_month``, ``dash_movie_stars``) wherever a chart
+needs no finer grain; pages only shape results into figures.
 """
 
 from __future__ import annotations
@@ -135,18 +137,26 @@ def genre_names() -> list[str]:
 
 @cached
 def kpis(f: Filters) -> dict:
+    """Counts and the mean from the per-movie rollup; distinct users need the ratings, except
+    unfiltered (every user in user_features has rated)."""
     movies, params = _movie_genres(f)
+    if f == NO_FILTERS:
+        people = """SELECT (SELECT count(*) FROM user_features) AS users,
+            min(rating_date) AS first_day, max(rating_date) AS last_day FROM ratings"""
+    else:
+        people = """SELECT count(DISTINCT r.user_id) AS users, min(r.rating_date) AS first_day,
+            max(r.rating_date) AS last_day FROM ratings r JOIN fm ON fm.movie_id = r.movie_id"""
     row = query(
-        f"""WITH {movies}
-        SELECT
-            (SELECT count(*) FROM fm) AS movies,
-            count(r.rating) AS ratings,
-            count(DISTINCT r.user_id) AS users,
-            avg(r.rating) AS average_rating,
-            (SELECT count(DISTINCT genre) FROM fg) AS genres,
-            min(r.rating_date) AS first_day,
-            max(r.rating_date) AS last_day
-        FROM ratings r JOIN fm ON fm.movie_id = r.movie_id""",
+        f"""WITH {movies},
+        counts AS (
+            SELECT sum(y.ratings) AS ratings, sum(y.rating_sum) / sum(y.ratings) AS average
+            FROM dash_movie_year y JOIN fm ON fm.movie_id = y.movie_id
+        ),
+        people AS ({people})
+        SELECT (SELECT count(*) FROM fm) AS movies, coalesce(c.ratings, 0) AS ratings,
+               p.users, c.average AS average_rating,
+               (SELECT count(DISTINCT genre) FROM fg) AS genres, p.first_day, p.last_day
+        FROM counts c CROSS JOIN people p""",
         params,
     ).iloc[0]
     return row.to_dict()
@@ -157,9 +167,9 @@ def rating_distribution(f: Filters) -> pd.DataFrame:
     movies, params = _movies(f)
     return query(
         f"""WITH {movies}
-        SELECT r.rating, count(*) AS ratings
-        FROM ratings r JOIN fm ON fm.movie_id = r.movie_id
-        GROUP BY r.rating ORDER BY r.rating""",
+        SELECT s.rating, sum(s.ratings) AS ratings
+        FROM dash_movie_stars s JOIN fm ON fm.movie_id = s.movie_id
+        GROUP BY s.rating ORDER BY s.rating""",
         params,
     )
 
@@ -169,8 +179,9 @@ def ratings_per_year(f: Filters) -> pd.DataFrame:
     movies, params = _movies(f)
     return query(
         f"""WITH {movies}
-        SELECT year(r.rating_date) AS year, count(*) AS ratings, avg(r.rating) AS average_rating
-        FROM ratings r JOIN fm ON fm.movie_id = r.movie_id
+        SELECT y.year, sum(y.ratings) AS ratings,
+               sum(y.rating_sum) / sum(y.ratings) AS average_rating
+        FROM dash_movie_year y JOIN fm ON fm.movie_id = y.movie_id
         GROUP BY 1 ORDER BY 1""",
         params,
     )
@@ -202,6 +213,15 @@ def popularity_vs_rating(f: Filters) -> pd.DataFrame:
 def ratings_over_time(f: Filters, grain: str) -> pd.DataFrame:
     unit = GRAINS[grain]
     movies, params = _movies(f)
+    if grain in ("month", "year"):
+        return query(
+            f"""WITH {movies}
+            SELECT CAST(date_trunc('{unit}', m.month) AS DATE) AS period,
+                   sum(m.ratings) AS ratings, sum(m.rating_sum) / sum(m.ratings) AS average_rating
+            FROM dash_movie_month m JOIN fm ON fm.movie_id = m.movie_id
+            GROUP BY 1 ORDER BY 1""",
+            params,
+        )
     return query(
         f"""WITH {movies}
         SELECT CAST(date_trunc('{unit}', r.rating_date) AS DATE) AS period,
@@ -218,9 +238,9 @@ def genre_ratings_per_year(f: Filters) -> pd.DataFrame:
     movies, params = _movie_genres(f)
     return query(
         f"""WITH {movies}
-        SELECT year(r.rating_date) AS year, fg.genre, count(*) AS ratings,
-               count(*) / sum(count(*)) OVER (PARTITION BY year(r.rating_date)) AS share
-        FROM ratings r JOIN fg ON fg.movie_id = r.movie_id
+        SELECT y.year, fg.genre, sum(y.ratings) AS ratings,
+               sum(y.ratings) / sum(sum(y.ratings)) OVER (PARTITION BY y.year) AS share
+        FROM dash_movie_year y JOIN fg ON fg.movie_id = y.movie_id
         GROUP BY 1, 2 ORDER BY 1, 2""",
         params,
     )
@@ -239,8 +259,9 @@ def genre_summary(f: Filters) -> pd.DataFrame:
             FROM fg JOIN fm ON fm.movie_id = fg.movie_id GROUP BY fg.genre
         ),
         per_rating AS (
-            SELECT fg.genre, count(*) AS ratings, avg(r.rating) AS average_rating
-            FROM fg JOIN ratings r ON r.movie_id = fg.movie_id GROUP BY fg.genre
+            SELECT fg.genre, sum(y.ratings) AS ratings,
+                   sum(y.rating_sum) / sum(y.ratings) AS average_rating
+            FROM fg JOIN dash_movie_year y ON y.movie_id = fg.movie_id GROUP BY fg.genre
         )
         SELECT p.genre, p.movies, coalesce(q.ratings, 0) AS ratings, q.average_rating,
                p.weighted_score

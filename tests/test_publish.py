@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from movie_assets.publish import snapshot
-from movie_assets.publish.assets import check_results, selects
+from movie_assets.publish.assets import RATING_ROLLUPS, check_results, selects
 
 DAY = date(2016, 10, 16)
 
@@ -31,6 +31,8 @@ def test_the_snapshot_holds_the_day_and_its_data_quality(full_warehouse):
 
     with duckdb.connect(str(current.path), read_only=True) as copy:
         for name in selects(DAY):
+            if name in RATING_ROLLUPS:
+                continue  # below, against the ratings themselves
             column = "partition_date" if name == "rejects" else "as_of"
             live = full_warehouse.query(
                 f"SELECT count(*) AS n, min({column}) AS first FROM {name}"
@@ -39,10 +41,29 @@ def test_the_snapshot_holds_the_day_and_its_data_quality(full_warehouse):
             ).iloc[0]
             copied = copy.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             assert copied == live["n"], name
+        rollups = {n: copy.execute(f"SELECT * FROM {n}").df() for n in RATING_ROLLUPS}
         checks = copy.execute("SELECT asset, check_name, status, failures FROM dq_checks").df()
         recon = copy.execute("SELECT * FROM dq_reconciliation").df().set_index("asset")
         info = copy.execute("SELECT as_of FROM snapshot_info").fetchone()[0]
     assert info == DAY
+
+    # The rollups Dash reads instead of the ratings: the same counts and sums, in pandas.
+    ratings = full_warehouse.query("SELECT * FROM ratings WHERE as_of = ?", [DAY])
+    keys = {
+        "dash_movie_year": ratings["rating_date"].dt.year.rename("year"),
+        "dash_movie_month": ratings["rating_date"]
+        .dt.to_period("M")
+        .dt.to_timestamp()
+        .rename("month"),
+        "dash_movie_stars": ratings["rating"],
+    }
+    for name, key in keys.items():
+        expected = ratings.groupby([ratings["movie_id"], key])["rating"].agg(["size", "sum"])
+        got = rollups[name].set_index(["movie_id", key.name])
+        assert got["ratings"].sum() == len(ratings), name
+        assert got["ratings"].to_dict() == expected["size"].to_dict(), name
+        if "rating_sum" in got:
+            assert got["rating_sum"].sum() == pytest.approx(ratings["rating"].sum())
 
     report = full_warehouse.report
     published = {f"{a}:{c}": s for a, c, s, _ in checks.itertuples(index=False)}
