@@ -490,6 +490,11 @@ LAYOUT_PROBLEMS = """() => {
     const box = e => e && e.getBoundingClientRect();
     const overlap = (a, b) => a && b && a.width && b.width && a.left < b.right
         && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    for (const slider of document.querySelectorAll('.dash-slider-root')) {
+        const marks = [...slider.querySelectorAll('.dash-slider-mark')].map(box);
+        for (let i = 1; i < marks.length; i++)
+            if (overlap(marks[i - 1], marks[i])) problems.push('slider labels overprint');
+    }
     for (const g of document.querySelectorAll('.js-plotly-plot')) {
         const legend = box(g.querySelector('.legend'));
         for (const label of ['.gtitle', '.xtitle'])

@@ -162,6 +162,17 @@ def test_malformed_envelopes(server, callbacks):  # noqa: F811
             )
             _check(response, body[:60])
             assert 400 <= response.status_code < 500, (body[:60], response.status_code)
+        # The page's URL (the Referer) names the snapshot day: a bad one means the newest.
+        badge = next(d for d in callbacks if d["output"] == "snapshot-badge.children")
+        for referer in ["/?snapshot=9999-99-99", "/?snapshot=" + "x" * 5000, "/?snapshot=%00"]:
+            response = session.post(
+                server.url + CALLBACK,
+                json=_envelope(badge, [None]),
+                headers={"Referer": server.url + referer},
+                timeout=60,
+            )
+            _check(response, referer[:40])
+            assert response.status_code == 200, referer[:40]
         response = session.post(server.url + CALLBACK, data="{}", timeout=60)  # no JSON type
         assert 400 <= response.status_code < 500
         _check(session.get(server.url + CALLBACK, timeout=60), "GET")  # the page shell
