@@ -427,3 +427,25 @@ def test_no_evaluation_yet_is_said_not_drawn(published, tmp_path, monkeypatch): 
     figure, rows = recommendations.update_metrics("rmse", "per_user_chronological", path.name)
     assert rows == []
     assert "weekly model_evaluation job has not run" in figure["layout"]["annotations"][0]["text"]
+
+
+def test_the_release_month_answer_follows_a_rank_test():
+    import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
+    from dash_app.pages import box_office
+
+    def months(frame):
+        per = frame.groupby("release_month")["real_usd"].agg(["median", "size"]).reset_index()
+        return per.set_axis(["period", "median_real", "movies"], axis=1)
+
+    rng = np.random.default_rng(0)
+    apart = pd.DataFrame(
+        {
+            "release_month": [6] * 40 + [1] * 40,
+            "real_usd": np.r_[rng.normal(9e7, 1e7, 40), rng.normal(2e7, 1e7, 40)],
+        }
+    )
+    answer = box_office.month_answer(apart, months(apart))
+    assert answer.startswith("Films released in June have the highest median gross")
+    assert "(Kruskal–Wallis p < 0.001)" in answer and "over 80 films" in answer
+    alike = apart.assign(real_usd=rng.normal(5e7, 1e7, 80))
+    assert "within what chance explains" in box_office.month_answer(alike, months(alike))

@@ -203,7 +203,8 @@ def month_answer(movies: pd.DataFrame, months: pd.DataFrame) -> str:
     if len(groups) >= 2:
         p = kruskal(*groups).pvalue
         verdict = (
-            f" The months differ by more than chance would explain (Kruskal–Wallis p = {p:.3f})."
+            " The months differ by more than chance would explain (Kruskal–Wallis "
+            + ("p < 0.001)." if p < 0.001 else f"p = {p:.3f}).")
             if p < 0.05
             else f" The differences are within what chance explains (Kruskal–Wallis "
             f"p = {p:.2f}): on this data, the release month does not clearly matter."
