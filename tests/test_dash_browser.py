@@ -27,6 +27,7 @@ from movie_assets.build import QUIET
 from movie_assets.definitions import build_defs
 from movie_assets.partitions import last_partition_key
 from movie_assets.publish import snapshot
+from movie_assets.publish.assets import RATING_ROLLUPS
 from movie_assets.resources import build_resources
 from tests.dash_fixtures import (  # noqa: F401
     PAGES,
@@ -666,6 +667,8 @@ def test_time_travel_to_a_published_past_day(page, published, tmp_path):  # noqa
     shutil.copy(published.path, past)
     with duckdb.connect(str(past)) as con:  # what was known then: ratings up to that day
         con.execute("DELETE FROM ratings WHERE rating_date > ?", [past_day])
+        for name, sql in RATING_ROLLUPS.items():  # as the publish step writes them
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", [newest_day])
         con.execute("UPDATE snapshot_info SET as_of = ?", [past_day])
         past_ratings = con.execute("SELECT count(*) FROM ratings").fetchone()[0]
     assert not snapshot.publish(directory, past, past_day), "a past day never replaces the newest"

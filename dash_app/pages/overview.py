@@ -39,8 +39,9 @@ def layout(**query):
             ),
             c.panel(
                 c.chart(ID("popularity"), height=460),
-                note="One point per number of ratings and average rating (movies sharing both "
-                "share a point); the colour is the Bayesian weighted score.",
+                note="One point per cell of ratings (steps of 5%) and average rating (steps of "
+                "0.05 stars), at the mean of its movies; the colour is their Bayesian weighted "
+                "score.",
             ),
         ]
     )
@@ -138,7 +139,7 @@ def popularity(f: q.Filters) -> c.Figure:
                 "colorscale": "Viridis",
                 "colorbar": {"title": "Weighted<br>score"},
             },
-            hovertemplate="%{customdata:,} movie(s), %{x:,} ratings, %{y:.2f} stars"
+            hovertemplate="%{customdata:,} movie(s), about %{x:,.0f} ratings, %{y:.2f} stars"
             "<br>%{text}<extra></extra>",
         )
     )

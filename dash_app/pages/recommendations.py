@@ -1,5 +1,7 @@
 """Recommendations: a user's top 10 beside what they loved, a movie's neighbours, model metrics."""
 
+import re
+
 import dash
 import pandas as pd
 import plotly.graph_objects as go
@@ -123,11 +125,8 @@ def layout(**query):
         search = q.movie_search("")
     except NoSnapshot as missing:
         return html.Div([html.H1("Recommendations"), html.P(str(missing), className="notice")])
-    user_options = [
-        {"label": f"User {u} ({n:,} ratings)", "value": int(u)}
-        for u, n in zip(users["user_id"], users["rating_count"], strict=True)
-    ]
-    user = VIEW.value(query, USER, user_options[0]["value"] if user_options else None)
+    first = int(users["user_id"].iloc[0]) if len(users) else None
+    user = VIEW.value(query, USER, first)
     movie = VIEW.value(query, MOVIE, int(search["movie_id"].iloc[0]) if len(search) else None)
     scores = q.model_metrics()
     metrics = [
@@ -159,7 +158,8 @@ def layout(**query):
                         html.Label("User", htmlFor=ID("user")),
                         dcc.Dropdown(
                             id=ID("user"),
-                            options=user_options,
+                            options=_user_options("", user),
+                            placeholder="Type a user id",
                             value=user,
                             clearable=False,
                             className="control-wide",
@@ -257,6 +257,33 @@ def update_user(user, _version):
     recs = q.user_recommendations(user)
     recs["why"] = [why(row) for row in recs.itertuples()]
     return c.records(recs), c.records(q.user_top_rated(user))
+
+
+def _user_options(text: str, chosen: int | None) -> list[dict]:
+    found = q.recommended_users(re.sub(r"\D", "", text)[:18])
+    ids = [int(u) for u in found["user_id"]]
+    options = [
+        {"label": f"User {u} ({n:,} ratings)", "value": u}
+        for u, n in zip(ids, found["rating_count"], strict=True)
+    ]
+    if chosen is not None and chosen not in ids:
+        options.insert(0, {"label": f"User {chosen}", "value": chosen})
+    return options
+
+
+@callback(
+    Output(ID("user"), "options"),
+    Input(ID("user"), "search_value"),
+    State(ID("user"), "value"),
+    prevent_initial_call=True,
+)
+@c.guarded(None)
+def user_options(text, chosen):
+    """Options follow the typed id; the digits are a bound SQL parameter."""
+    if not text:
+        raise PreventUpdate
+    chosen = None if chosen is None else USER.parse(chosen)
+    return _user_options(inputs.text(text, "search"), chosen)
 
 
 def _movie_options(text: str, chosen: int | None) -> list[dict]:
