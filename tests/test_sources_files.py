@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import zipfile
 from datetime import UTC, date, datetime
@@ -14,7 +16,7 @@ from movie_assets.sources.composite import parse_spec
 from movie_assets.sources.files import SourceFileError
 from movie_assets.sources.fred import FredCpi
 from movie_assets.sources.kaggle import KaggleMetadata
-from movie_assets.sources.movielens_files import MovieLensFiles
+from movie_assets.sources.movielens_files import MovieLensFiles, _clean_csv
 from movie_assets.sources.netflix import NetflixPrize
 from movie_assets.sources.registry import PROVIDES
 from movie_assets.sources.watch_logs import WatchLogs, pseudonym
@@ -438,3 +440,55 @@ def test_movielens_tags_and_layouts_without_links_or_tags(tmp_path):
     old = MovieLensFiles(str(fx.movielens_1m_zip(tmp_path / "ml-1m.zip", s)))
     assert old.links().rows.empty and old.tags().rows.empty
     assert list(old.links().rows.columns) == ["movie_id", "imdb_id", "tmdb_id"]
+
+
+TAG_LINES = [
+    "1,1,funny,1100000000",
+    '2,1,"slow, but good",1100000001',
+    '2,3,"the ""director\'s cut""",1100000002',
+    "3,2,épopée 東京,1100000003",
+]
+# Each needs its own reason, so the whole file goes line by line; the lines start at the 3rd.
+SHIFTED = "fields, expected 4 (truncated or shifted line?)"
+TAG_FAULTS = {
+    "blank line": ([""], ["blank line"]),
+    "short line": (["4,2,1100000004"], [f"3 {SHIFTED}"]),
+    "long line": (["4,2,a,b,1100000004"], [f"5 {SHIFTED}"]),
+    # The reader is line based: a quoted newline leaves two broken lines, both rejected.
+    "quoted newline": (['4,2,"two', 'lines",1100000004'], [f"3 {SHIFTED}", f"2 {SHIFTED}"]),
+    "not an integer": (["4,x,ok,1100000004"], ["user id, movie id or timestamp not an integer"]),
+}
+
+
+def _tags_zip(path, lines: list[str]) -> str:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("ml-latest-small/movies.csv", "movieId,title,genres\n1,A (2000),Drama\n")
+        archive.writestr("ml-latest-small/ratings.csv", "userId,movieId,rating,timestamp\n")
+        archive.writestr(
+            "ml-latest-small/tags.csv", "\n".join(["userId,movieId,tag,timestamp", *lines]) + "\n"
+        )
+    return str(path)
+
+
+def test_clean_tags_file_reads_as_pythons_csv_module_reads_it(tmp_path):
+    """The C-parser path gives the fields and line numbers of the csv module, typed."""
+    got = MovieLensFiles(_tags_zip(tmp_path / "ml.zip", TAG_LINES)).tags()
+    expected = [
+        [int(u), int(m), tag, int(ts)]
+        for u, m, tag, ts in csv.reader(io.StringIO("\n".join(TAG_LINES)))
+    ]
+    assert got.rows.values.tolist() == expected and got.rejects.empty
+    text = "\n".join(["userId,movieId,tag,timestamp", *TAG_LINES]) + "\n"
+    fast = _clean_csv(text.encode(), ["userId", "movieId", "tag", "timestamp"])
+    assert fast is not None and fast[1].tolist() == [2, 3, 4, 5]  # no line-by-line fallback
+
+
+@pytest.mark.parametrize("fault", TAG_FAULTS)
+def test_a_faulty_tags_line_gets_its_own_reason_and_the_rest_still_loads(tmp_path, fault):
+    bad, reasons = TAG_FAULTS[fault]
+    lines = [TAG_LINES[0], *bad, *TAG_LINES[1:]]
+    got = MovieLensFiles(_tags_zip(tmp_path / "ml.zip", lines)).tags()
+    assert len(got.rows) == len(TAG_LINES)
+    assert got.rejects["reason"].tolist() == [
+        f"ml.zip:tags.csv line {3 + i}: {reason}" for i, reason in enumerate(reasons)
+    ]

@@ -173,6 +173,47 @@ def _records(
 
 
 LINE_BYTES = 26  # a typical ratings.csv line: blocks of ~CHUNK_ROWS lines
+
+
+def _clean_csv(
+    data: bytes, columns: list[str], integers: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, pd.Series] | None:
+    """A headed CSV file read by pandas' C parser, if every line is whole and well formed.
+
+    None when a line needs ``_records``' own reason: undecodable bytes, a blank line, a
+    line with more or fewer fields, a quoted newline (the line numbers would shift),
+    or a header other than ``columns``.
+    """
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+
+    def read(**types) -> pd.DataFrame:
+        options = {"na_filter": False, "encoding": "utf-8", "encoding_errors": "strict"}
+        return pd.read_csv(
+            io.BytesIO(data), dtype={**dict.fromkeys(columns, str), **types}, **options
+        )
+
+    try:
+        try:  # ``integers`` typed by the parser; any other text there: as strings
+            frame = read(**dict.fromkeys(integers, "int64"))
+        except ValueError:
+            frame = read()
+    except (pd.errors.ParserError, UnicodeDecodeError):
+        return None
+    if list(frame.columns) != columns or len(frame) != lines - 1:
+        return None
+    if (frame[columns[-1]] == "").any():  # the C parser pads a short line
+        return None
+    return frame, pd.Series(frame.index + 2, dtype="Int64")
+
+
+def _csv_records(
+    data: bytes, label: str, columns: list[str], rejects: Rejects, day: date
+) -> tuple[pd.DataFrame, pd.Series]:
+    records = list(_records(io.BytesIO(data), label, "utf-8", ",", columns, True, rejects, day))
+    frame = pd.DataFrame([f for _, f in records], columns=columns)
+    return frame, pd.Series([n for n, _ in records], dtype="Int64")
+
+
 RATING_SEPARATORS = {"csv": ",", "dat": "::", "100k": "\t"}
 RATINGS_HEADER = ["userId", "movieId", "rating", "timestamp"]
 NUMERIC_COLUMNS = {
@@ -370,9 +411,12 @@ class MovieLensFiles:
         label = self.release.label("tags")
         columns = ["userId", "movieId", "tag", "timestamp"]
         with self.release.open("tags") as stream:
-            records = list(_records(stream, label, "utf-8", ",", columns, True, rejects, day))
-        frame = pd.DataFrame([f for _, f in records], columns=["user_id", "movie_id", "tag", "ts"])
-        lines = pd.Series([n for n, _ in records], dtype="Int64")
+            data = stream.read()
+        read = _clean_csv(data, columns, ("userId", "movieId", "timestamp"))
+        if read is None:  # some line needs its own reason: read them one by one
+            read = _csv_records(data, label, columns, rejects, day)
+        frame, lines = read
+        frame.columns = ["user_id", "movie_id", "tag", "ts"]
         parsed = {c: as_int(frame[c]) for c in ("user_id", "movie_id", "ts")}
         bad = parsed["user_id"].isna() | parsed["movie_id"].isna() | parsed["ts"].isna()
         for i in frame.index[bad]:
