@@ -102,13 +102,13 @@ def version() -> str:
 
 def _connection(published: snapshot.Snapshot) -> duckdb.DuckDBPyConnection:
     with _lock:
-        con = _open.get(published.version)
+        con = _open.get(str(published.path))
         if con is None:
             con = duckdb.connect(str(published.path), read_only=True, config=DUCKDB_CONFIG)
             # The least recently opened goes; it closes once no request holds a cursor on it.
             while len(_open) >= OPEN_FILES:
                 _open.pop(next(iter(_open)))
-            _open[published.version] = con
+            _open[str(published.path)] = con
         return con
 
 
@@ -127,7 +127,7 @@ def query(sql: str, params: list | tuple = ()) -> pd.DataFrame:
 
 
 def cached(func):
-    """Memoize a query function on its (hashable) arguments and the snapshot version."""
+    """Memoize a query function on its (hashable) arguments and the snapshot file."""
 
     @functools.lru_cache(maxsize=CACHE_SIZE)
     def by_version(_version: str, *args, **kwargs):
@@ -135,7 +135,7 @@ def cached(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs) -> pd.DataFrame:
-        return by_version(version(), *args, **kwargs)
+        return by_version(str(current().path), *args, **kwargs)
 
     wrapper.cache_clear = by_version.cache_clear
     return wrapper
