@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
@@ -64,7 +64,8 @@ def test_graph_from_movielens_kaggle_and_fred(tmp_path):
         '"False","",0,"[]","",1997-08-20,tt1,en,x,"cut',
     ]
     meta.write_text("\n".join(kaggle) + "\n")
-    rows = fx.cpi_rows()
+    # Months up to December 2014: all published by the snapshot's day (2015-03-03).
+    rows = fx.cpi_rows(date(2012, 7, 1))
     rows[-1] = (rows[-1][0], ".")  # FRED's '.' for a month not yet published
     cpi = fx.fred_csv(tmp_path / "CPIAUCNS.csv", rows)
     source = SourceResource(
@@ -266,14 +267,16 @@ def test_run_failure_sensor_records_an_alert_and_posts_it(tmp_path, monkeypatch)
         for e in instance.all_logs(run.run_id)
         if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
     )
-    context = dg.build_run_status_sensor_context(
+    # The warehouse resource sets itself up (a run holds the warehouse): open the context.
+    with dg.build_run_status_sensor_context(
         sensor_name="alert_on_run_failure",
         dagster_instance=instance,
         dagster_run=run,
         dagster_event=failure.dagster_event,
         repository_def=defs.get_repository_def(),
-    ).for_run_failure()
-    alert_on_run_failure(context, duckdb=resources["duckdb"])
+        resources={"duckdb": resources["duckdb"]},
+    ) as context:
+        alert_on_run_failure(context.for_run_failure())
     server.shutdown()
     server.server_close()
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:

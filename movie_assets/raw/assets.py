@@ -7,7 +7,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks
-from movie_assets.partitions import daily_partitions, single_run, snapshot_day, window_days
+from movie_assets.partitions import daily_partitions, snapshot_day, window_days
 from movie_assets.sources.base import Received, ratings_batches
 from movie_assets.sources.registry import SourceResource
 from movie_assets.warehouse import now, quarantine
@@ -35,7 +35,6 @@ def _parse_rejects(received: Received, source: str) -> pd.DataFrame:
 
 @dg.asset(
     partitions_def=daily_partitions,
-    backfill_policy=single_run,
     group_name=GROUP,
     kinds={"duckdb"},
     check_specs=[
