@@ -52,13 +52,18 @@ def resources(path: Path, archive: Path, engine: Engine | None = None) -> dict:
     return out
 
 
-def run_slice(base: Path, archive: Path, day: str, engine: Engine | None, name: str):
-    """The slice on a copy of the ingested warehouse: (wall seconds, step seconds by asset)."""
+def run_slice(base: Path, archive: Path, day: str, spark_memory: str | None, name: str):
+    """The slice on a copy of the ingested warehouse: (wall seconds, step seconds by asset).
+
+    ``spark_memory`` None runs the DuckDB engine, else Spark local with that driver memory.
+    """
     path = base.parent.parent / name / "warehouse.duckdb"
     path.parent.mkdir()
     shutil.copy(base, path)
-    if engine is not None:
-        engine = engine.model_copy(update={"spark_warehouse": str(path.parent / "parquet")})
+    engine = None
+    if spark_memory is not None:
+        parquet = str(path.parent / "parquet")
+        engine = Engine(kind="spark", spark_driver_memory=spark_memory, spark_warehouse=parquet)
     defs = build_defs(resources(path, archive, engine))
     keys = list(SLICE.resolve(defs.resolve_asset_graph()))
     started = time.perf_counter()
@@ -92,10 +97,9 @@ def main() -> None:
         defs = build_defs(resources(base, archive))
         run_history(defs, dg.DagsterInstance.ephemeral(), args.first, args.day, report)
         print(f"ingested {args.ratings:,} ratings in {time.perf_counter() - started:.1f} s")
-        spark = Engine(kind="spark", spark_driver_memory=args.spark_memory)
         runs = {
             "duckdb": run_slice(base, archive, args.day, None, "duckdb"),
-            "spark local[2]": run_slice(base, archive, args.day, spark, "spark"),
+            "spark local[2]": run_slice(base, archive, args.day, args.spark_memory, "spark"),
         }
     print(f"{'asset':<16}" + "".join(f"{name:>16}" for name in runs))
     for asset in ENGINE_ASSETS:
