@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from benchmarks.archives import movielens_zip
 from movie_assets.build import BuildReport, run_history
@@ -101,6 +102,9 @@ def main() -> None:
             "duckdb": run_slice(base, archive, args.day, None, "duckdb"),
             "spark local[2]": run_slice(base, archive, args.day, args.spark_memory, "spark"),
         }
+        with duckdb.connect(str(base.parent.parent / "duckdb" / "warehouse.duckdb")) as con:
+            n = con.execute("SELECT count(*) FROM ratings WHERE as_of = ?", [args.day]).fetchone()
+        print(f"clean ratings as of {args.day}: {n[0]:,}")
     print(f"{'asset':<16}" + "".join(f"{name:>16}" for name in runs))
     for asset in ENGINE_ASSETS:
         print(
