@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pandas as pd
 import requests
 
@@ -16,6 +18,7 @@ from movie_assets.settings import DATA_DIR
 
 CHUNK_ROWS = 250_000  # lines per batch: about 0.2 GB in flight (docs/sources.md)
 DOWNLOAD_TIMEOUT = (10, 60)
+NEWLINE = ord("\n")
 
 
 class SourceFileError(ValueError):
@@ -126,3 +129,26 @@ def as_float(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series):
         return series.astype("Float64")
     return pd.to_numeric(series.astype("string").str.strip(), errors="coerce").astype("Float64")
+
+
+def line_blocks(stream, lines: int, line_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """(number of the block's first line, the bytes of at most ``lines`` whole lines).
+
+    Read in pieces of about ``lines`` lines (``line_bytes`` a typical line) and cut at
+    the newlines numpy finds: reading a large file, or a zip member, line by line costs
+    most of an ingest in Python calls. The last block may lack its final newline.
+    """
+    pending, number = b"", 1
+    while True:
+        data = stream.read(lines * line_bytes)
+        pending += data
+        ends = np.flatnonzero(np.frombuffer(pending, np.uint8) == NEWLINE)
+        cut = 0
+        for k in range(lines, len(ends) + 1, lines):
+            yield number, pending[cut : ends[k - 1] + 1]
+            cut, number = ends[k - 1] + 1, number + lines
+        pending = pending[cut:]
+        if not data:
+            if pending:
+                yield number, pending
+            return

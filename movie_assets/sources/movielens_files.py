@@ -33,6 +33,7 @@ from movie_assets.sources.files import (
     as_int,
     books_undated,
     first_partition_day,
+    line_blocks,
     local_copy,
     snapshot_day,
 )
@@ -222,24 +223,6 @@ NUMERIC_COLUMNS = {
     "rating": "float64",
     "timestamp": "int64",
 }
-
-
-def _line_blocks(stream, size: int) -> Iterator[tuple[int, bytes]]:
-    """(number of the block's first line, the bytes of about ``size`` whole lines).
-
-    Read in large pieces and cut at the last newline: reading a zip member line by line
-    costs most of a 25M-line ingest in Python calls.
-    """
-    number, pending = 1, b""
-    while data := stream.read(size * LINE_BYTES):
-        pending += data
-        cut = pending.rfind(b"\n") + 1
-        if cut:
-            block, pending = pending[:cut], pending[cut:]
-            yield number, block
-            number += block.count(b"\n")
-    if pending:
-        yield number, pending
 
 
 def _without_header(block: bytes, label: str) -> bytes:
@@ -453,7 +436,7 @@ class MovieLensFiles:
         sep = RATING_SEPARATORS[layout]
         encoding = "utf-8" if layout == "csv" else "latin-1"
         with self.release.open("ratings") as stream:
-            for start, block in _line_blocks(stream, CHUNK_ROWS):
+            for start, block in line_blocks(stream, CHUNK_ROWS, LINE_BYTES):
                 if start == 1 and layout == "csv":
                     block = _without_header(block, label)
                     start = 2

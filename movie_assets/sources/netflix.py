@@ -28,6 +28,7 @@ from movie_assets.sources.files import (
     SourceFileError,
     books_undated,
     first_partition_day,
+    line_blocks,
     snapshot_day,
 )
 
@@ -35,6 +36,7 @@ TITLES = "movie_titles.csv"
 PROBE = "probe.txt"
 PATTERN = "combined_data_*.txt"
 NEWLINE = ord("\n")
+LINE_BYTES = 24  # a typical "customer,rating,date" line
 ID_DIGITS = 9  # customer and movie ids the numpy path reads; longer ones take the general path
 
 
@@ -51,25 +53,11 @@ def _held_out(rows: pd.DataFrame, probe: np.ndarray) -> np.ndarray:
     return probe[at] == keys
 
 
-def _blocks(path: Path) -> Iterator[tuple[bytes, int]]:
-    """The file in pieces of at most CHUNK_ROWS whole lines, each with its first line's number."""
-    pending, number = b"", 1
+def _blocks(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The file in blocks of at most CHUNK_ROWS whole lines, each ending in a newline."""
     with path.open("rb") as stream:
-        while True:
-            data = stream.read(CHUNK_ROWS * 24)
-            pending += data
-            if not data and pending and not pending.endswith(b"\n"):
-                pending += b"\n"
-            ends = np.flatnonzero(np.frombuffer(pending, np.uint8) == NEWLINE)
-            cut = 0
-            for k in range(CHUNK_ROWS, len(ends) + 1, CHUNK_ROWS):
-                yield pending[cut : ends[k - 1] + 1], number
-                cut, number = ends[k - 1] + 1, number + CHUNK_ROWS
-            pending = pending[cut:]
-            if not data:
-                if pending:
-                    yield pending, number
-                return
+        for number, data in line_blocks(stream, CHUNK_ROWS, LINE_BYTES):
+            yield number, data if data.endswith(b"\n") else data + b"\n"
 
 
 def _digits(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -282,7 +270,7 @@ class NetflixPrize:
     def _chunks(self, path: Path, first: date, last: date, rejects: Rejects):
         """Rated rows of one combined file, block by block, with the movie id carried over."""
         movie = None
-        for data, number in _blocks(path):
+        for number, data in _blocks(path):
             fast = _standard_block(data, number, movie, first, last)
             if fast is None:
                 rows, movie = _any_block(data, number, movie, path.name, first, last, rejects)
