@@ -26,7 +26,7 @@ test: setup
 	$(VENV)/bin/pytest -q
 
 test-fast: setup
-	$(VENV)/bin/pytest -q -m "not slow and not browser"
+	$(VENV)/bin/pytest -q -m "not slow and not browser and not spark"
 
 bench: setup
 	$(PY) benchmarks/build.py

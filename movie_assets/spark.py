@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 from duckdb import DuckDBPyConnection
 
 from movie_assets.schemas import TABLES, column_types
-from movie_assets.warehouse import _clear_rejects, _log_partition, table_exists, was_written
+from movie_assets.warehouse import clear_rejects, log_partition, table_exists, was_written
 
 # A local session's settings; a Spark Connect server brings its cluster's own.
 LOCAL_CONF = {
@@ -140,7 +140,7 @@ class SparkTables:
         try:
             self.con.execute(self._view(name))
             if rejects is not None:
-                _clear_rejects(self.con, name, day, day)
+                clear_rejects(self.con, name, day, day)
                 self.con.execute(
                     f"INSERT INTO rejects BY NAME SELECT * FROM read_parquet('"
                     f"{self._rejects(name, day)}/*.parquet', hive_partitioning = true, "
@@ -149,7 +149,7 @@ class SparkTables:
             written = self.con.execute(
                 f"SELECT count(*) FROM {name} WHERE {col} = ?", [day]
             ).fetchone()[0]
-            _log_partition(self.con, name, day, day, written)
+            log_partition(self.con, name, day, day, written)
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")

@@ -110,12 +110,12 @@ def partition_transaction(
         _add_new_columns(con, table)
         con.execute(f"DELETE FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day])
         if with_rejects:
-            _clear_rejects(con, table_name, first_day, last_day)
+            clear_rejects(con, table_name, first_day, last_day)
         yield window
         window.rows = con.execute(
             f"SELECT count(*) FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day]
         ).fetchall()[0][0]
-        _log_partition(con, table_name, first_day, last_day, window.rows)
+        log_partition(con, table_name, first_day, last_day, window.rows)
         con.execute("COMMIT")
     except BaseException as first:
         # A COMMIT that failed (a full disk, say) has already ended the transaction: its
@@ -160,7 +160,7 @@ PARTITION_LOG = (
 )
 
 
-def _log_partition(con, table_name: str, first_day: date, last_day: date, rows: int) -> None:
+def log_partition(con, table_name: str, first_day: date, last_day: date, rows: int) -> None:
     """Which windows were written, so an empty snapshot is told apart from a missing one."""
     con.execute(PARTITION_LOG)
     con.execute(
@@ -212,7 +212,7 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
             con.execute(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {sql_type}')
 
 
-def _clear_rejects(con, asset: str, first_day: date, last_day: date) -> None:
+def clear_rejects(con, asset: str, first_day: date, last_day: date) -> None:
     con.execute(ddl(TABLES["rejects"]))
     con.execute(
         "DELETE FROM rejects WHERE asset = ? AND partition_date BETWEEN ? AND ?",

@@ -45,7 +45,7 @@ def movie_features(
     day = snapshot_day(context)
     movies, films, links, cpi = _read(duckdb, day, "movies", "films", "film_links", "cpi_monthly")
     with duckdb.get_connection() as con:
-        ratings = engine.Tables(con).snapshot("ratings", day)
+        ratings = duckdb.engine_tables(con).snapshot("ratings", day)
         stats = f.rating_stats(ratings).execute()
         global_mean = float(ratings.rating.mean().execute())
     frame = f.movie_features(
