@@ -355,24 +355,17 @@ def update_periods(base_value, flagged_value, stored, _version):
             continue
         fig = c.figure(title, f"Release {period}", f"Gross per film ({money})", barmode="group")
         x = [labels[int(p) - 1] for p in frame["period"]]
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=frame["median_real"],
-                name="Median",
-                customdata=frame["movies"],
-                hovertemplate="%{x}: median $%{y:,.0f} over %{customdata:,} films<extra></extra>",
+        for name, column in [("Median", "median_real"), ("Mean", "mean_real")]:
+            fig.add_trace(
+                go.Bar(
+                    x=x,
+                    y=frame[column],
+                    name=name,
+                    customdata=frame["movies"],
+                    hovertemplate=f"%{{x}}: {name.lower()} $%{{y:,.0f}} over "
+                    "%{customdata:,} films<extra></extra>",
+                )
             )
-        )
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=frame["mean_real"],
-                name="Mean",
-                customdata=frame["movies"],
-                hovertemplate="%{x}: mean $%{y:,.0f} over %{customdata:,} films<extra></extra>",
-            )
-        )
         fig.update_xaxes(categoryorder="array", categoryarray=labels)
         figures.append(fig)
     return tuple(figures)
