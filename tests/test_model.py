@@ -186,18 +186,23 @@ def test_every_user_gets_ten_unseen_movies_and_cold_users_are_marked(subset):
     assert top["predicted_rating"].between(0.5, 5.0).all()
 
 
-def test_ease_matches_its_closed_form():
-    x = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 1, 1], [1, 1, 1, 0]], dtype=float)
+@pytest.mark.parametrize("users", [6, 9, 3], ids=["square", "more_users", "fewer_users"])
+def test_ease_matches_its_closed_form(users):
+    """Both ways of computing P (the items' inverse, Woodbury over users) give the ridge fits."""
+    rng = np.random.default_rng(users)
+    x = (rng.random((users, 6)) < 0.5).astype(float)
+    x[0, :] = 1.0  # no empty column
+    items = x.shape[1]
     data = ranking.Interactions(
-        np.arange(4), np.arange(4), x, pd.Series(x.sum(axis=0), index=np.arange(4))
+        np.arange(users), np.arange(items), x, pd.Series(x.sum(axis=0), index=np.arange(items))
     )
     lam = 2.0
     # Column j of B solves ridge regression of x_j on the other columns.
-    expected = np.zeros((4, 4))
-    for j in range(4):
-        others = [k for k in range(4) if k != j]
+    expected = np.zeros((items, items))
+    for j in range(items):
+        others = [k for k in range(items) if k != j]
         a = x[:, others]
-        expected[others, j] = np.linalg.solve(a.T @ a + lam * np.eye(3), a.T @ x[:, j])
+        expected[others, j] = np.linalg.solve(a.T @ a + lam * np.eye(items - 1), a.T @ x[:, j])
     got = ranking.ease_scores(data, lam)
     assert got == pytest.approx(x @ expected, rel=1e-9, abs=1e-12)
 

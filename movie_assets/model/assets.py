@@ -412,12 +412,13 @@ def ranking_evaluation(
     """Top-10 lists of each ranking model, from training data only, scored on the hold-out."""
     data = ranking.Interactions.from_ratings(train)
     factors = svd.Factors.from_algo(svd.fit_svd(train, seed=seed, **svd_params))
-    lam = ranking_params["ease_lambda"]
+    ease = ranking.ease_scores(data, ranking_params["ease_lambda"])
+    svd_scores = ranking.svd_scores(data, factors)
     scores = {
         "most_popular": ranking.popularity_scores(data),
-        "svd_tuned": ranking.svd_scores(data, factors),
-        "ease": ranking.ease_scores(data, lam),
-        "served_hybrid": ranking.hybrid_scores(data, factors, ranking_params["svd_weight"], lam),
+        "svd_tuned": svd_scores,
+        "ease": ease,
+        "served_hybrid": ranking.hybrid(data, ease, svd_scores, ranking_params["svd_weight"]),
     }
     return {
         name: evaluation.ranking_metrics(

