@@ -23,6 +23,7 @@ serve: setup
 	$(VENV)/bin/movie-analytics serve
 
 test: setup
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest -q
 
 test-fast: setup
@@ -32,4 +33,4 @@ bench: setup
 	$(PY) benchmarks/build.py
 
 lint: setup
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports --no-cache

@@ -59,8 +59,9 @@ def history_code_seconds(directory: Path) -> float:
     import pandas as pd
 
     from movie_assets.partitions import daily_partitions, day_of, last_partition_key
+    from movie_assets.schemas import now
     from movie_assets.sources.embedded import EmbeddedSource
-    from movie_assets.warehouse import now, replace_partition
+    from movie_assets.warehouse import replace_partition
 
     first, last = daily_partitions.start.date(), day_of(last_partition_key())
     started = time.perf_counter()

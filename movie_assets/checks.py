@@ -140,9 +140,15 @@ def rows_present(expected: pd.Series, written: pd.Series) -> dg.AssetCheckResult
     )
 
 
-def contiguous_months(frame: pd.DataFrame) -> dg.AssetCheckResult:
-    from movie_assets.clean.transforms import months_missing
+def months_missing(months: pd.Series) -> list[pd.Timestamp]:
+    """Calendar months absent between the first and last month of a series."""
+    if months.empty:
+        return []
+    full = pd.date_range(months.min(), months.max(), freq="MS")
+    return sorted(set(full) - set(pd.to_datetime(months)))
 
+
+def contiguous_months(frame: pd.DataFrame) -> dg.AssetCheckResult:
     gaps = []
     for series_id, group in frame.groupby("series_id"):
         for month in months_missing(group["month"]):

@@ -9,18 +9,13 @@ MOVIE_PARTITIONS_END (exclusive; empty means open-ended, up to today).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
 
-DEFAULT_START = "1995-01-09"
-DEFAULT_END = "2016-10-17"
-
-PARTITIONS_START = os.environ.get("MOVIE_PARTITIONS_START", DEFAULT_START)
-PARTITIONS_END = os.environ.get("MOVIE_PARTITIONS_END", DEFAULT_END) or None
+from movie_assets.settings import PARTITIONS_END, PARTITIONS_START
 
 # An open-ended span means a live source: a new day arrives every day (sensors.with_freshness).
 LIVE = PARTITIONS_END is None

@@ -8,7 +8,9 @@ Event tables are partitioned by the day the event happened; snapshot tables by
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 import pandera.pandas as pa
@@ -243,6 +245,10 @@ class CpiMonthly(Base):
 
 # Why a box-office figure is left out of rankings and aggregates (features.box_office_flag).
 BOX_OFFICE_FLAGS = ("under $1,000", "above the largest known", "before CPI", "re-releases")
+# Category labels of movie_features, in their order; the app offers them as filters.
+RATING_CATEGORIES = ("Unrated", "Poor", "Average", "Good", "Excellent")
+RUNTIME_CATEGORIES = ("Unknown", "Short", "Standard", "Long", "Epic")
+ERAS = ("Unknown", "Classic", "Golden", "New Hollywood", "Modern", "Digital")
 
 
 class MovieFeatures(Base):
@@ -255,7 +261,7 @@ class MovieFeatures(Base):
     rating_count: Int = pa.Field(ge=0)
     rating_mean: Float = pa.Field(nullable=True, **RATING)
     weighted_score: Float = pa.Field(nullable=False, **RATING)
-    rating_category: Str = pa.Field(isin=["Unrated", "Poor", "Average", "Good", "Excellent"])
+    rating_category: Str = pa.Field(isin=list(RATING_CATEGORIES))
     popularity_bucket: Str = pa.Field(
         isin=["Unrated", "Niche", "Moderate", "Popular", "Blockbuster"]
     )
@@ -264,8 +270,8 @@ class MovieFeatures(Base):
     release_month: Int = pa.Field(nullable=True, ge=1, le=12)
     release_quarter: Int = pa.Field(nullable=True, ge=1, le=4)
     runtime_min: Float = pa.Field(nullable=True)
-    runtime_category: Str = pa.Field(isin=["Unknown", "Short", "Standard", "Long", "Epic"])
-    era: Str = pa.Field(isin=["Unknown", "Classic", "Golden", "New Hollywood", "Modern", "Digital"])
+    runtime_category: Str = pa.Field(isin=list(RUNTIME_CATEGORIES))
+    era: Str = pa.Field(isin=list(ERAS))
     movie_age: Int = pa.Field(nullable=True, ge=0)
     box_office_nominal: Float = pa.Field(nullable=True, gt=0)
     box_office_real: Float = pa.Field(nullable=True, gt=0)
@@ -422,12 +428,16 @@ class SvdTuning(Base):
         unique = ["as_of", "search", "candidate"]
 
 
+# How model_metrics evaluated a model (docs/evaluation.md).
+PROTOCOLS = ("random_5fold", "per_user_chronological")
+
+
 class ModelMetrics(Base):
     """One row per model, protocol and metric (definitions in docs/evaluation.md)."""
 
     as_of: Time = _as_of()
     model: Str = pa.Field(nullable=False)
-    protocol: Str = pa.Field(isin=["random_5fold", "per_user_chronological"])
+    protocol: Str = pa.Field(isin=list(PROTOCOLS))
     metric: Str = pa.Field(nullable=False)
     value: Float = pa.Field(nullable=False, ge=0)
 
@@ -599,3 +609,31 @@ def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
         if str(col.dtype) != "object":
             out[name] = col.dtype.try_coerce(out[name])
     return out
+
+
+# --- Rows the pipeline stamps ---------------------------------------------------------------
+
+
+def now() -> pd.Timestamp:
+    """The warehouse's timestamps (ingested_at, rejected_at): UTC, without a zone."""
+    return pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
+
+
+def quarantine(
+    rows: pd.DataFrame, reason: str | pd.Series, source: str, partition_date
+) -> pd.DataFrame:
+    """Rows in the rejects layout; ``raw`` keeps every field as received, as JSON."""
+    received = rows.drop(columns=["ingested_at"], errors="ignore")
+    raw = [json.dumps(r, default=str) for r in received.to_dict(orient="records")]
+    return pd.DataFrame(
+        {
+            "partition_date": partition_date
+            if not isinstance(partition_date, pd.Series)
+            else partition_date.to_numpy(),
+            "source": source,
+            "raw": raw,
+            "reason": reason if not isinstance(reason, pd.Series) else reason.to_numpy(),
+            "rejected_at": now(),
+        },
+        index=range(len(rows)),
+    )

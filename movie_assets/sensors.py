@@ -31,8 +31,8 @@ from dagster_duckdb import DuckDBResource
 
 from movie_assets.jobs import DAILY_SNAPSHOTS, movie_graph
 from movie_assets.partitions import LIVE, RANGE_END, RANGE_START, daily_partitions
+from movie_assets.schemas import now
 from movie_assets.sources.registry import SourceResource
-from movie_assets.warehouse import now
 
 WATCH_TAG = "movie_assets/watch_file"
 WEBHOOK_ENV = "MOVIE_ALERT_WEBHOOK"

@@ -11,19 +11,18 @@ transaction, with only one batch in memory at a time.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from movie_assets.schemas import TABLES, Table, column_types, conform, ddl
+from movie_assets.schemas import TABLES, Table, column_types, conform, ddl, now
 
 
 def replace_partition(
@@ -225,30 +224,6 @@ def _insert_rejects(con, asset: str, rejects: pd.DataFrame) -> None:
         _insert(con, "rejects", conform(TABLES["rejects"], rejects.assign(asset=asset)))
 
 
-def quarantine(
-    rows: pd.DataFrame, reason: str | pd.Series, source: str, partition_date
-) -> pd.DataFrame:
-    """Rows in the rejects layout; ``raw`` keeps every field as received, as JSON."""
-    received = rows.drop(columns=["ingested_at"], errors="ignore")
-    raw = [json.dumps(r, default=str) for r in received.to_dict(orient="records")]
-    return pd.DataFrame(
-        {
-            "partition_date": partition_date
-            if not isinstance(partition_date, pd.Series)
-            else partition_date.to_numpy(),
-            "source": source,
-            "raw": raw,
-            "reason": reason if not isinstance(reason, pd.Series) else reason.to_numpy(),
-            "rejected_at": now(),
-        },
-        index=range(len(rows)),
-    )
-
-
-def no_rejects() -> pd.DataFrame:
-    return pd.DataFrame(columns=TABLES["rejects"].columns)
-
-
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute(
@@ -296,10 +271,6 @@ def read_events(con: duckdb.DuckDBPyConnection, name: str, first: date, last: da
         f"SELECT * FROM {name} WHERE {table.partition_column} BETWEEN ? AND ?", [first, last]
     ).df()
     return conform(table, frame)
-
-
-def now() -> pd.Timestamp:
-    return pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
 
 
 # --- Opening the warehouse, and holding it for a whole build ------------------------------------

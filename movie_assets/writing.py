@@ -12,8 +12,8 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks, engine
-from movie_assets.schemas import TABLES
-from movie_assets.warehouse import now, replace_partition_batches
+from movie_assets.schemas import TABLES, now
+from movie_assets.warehouse import replace_partition_batches
 
 PREVIEW_ROWS = 5
 # A range run copies its metadata to every partition: keep it small.

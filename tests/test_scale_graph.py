@@ -21,8 +21,8 @@ import pytest
 from benchmarks.archives import movielens_zip
 from movie_assets.build import build
 from movie_assets.definitions import build_defs
-from movie_assets.partitions import PARTITIONS_END
 from movie_assets.resources import build_resources
+from movie_assets.settings import PARTITIONS_END
 from movie_assets.sources.registry import SourceResource
 
 RATINGS = 200_000

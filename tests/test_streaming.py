@@ -25,10 +25,10 @@ import movie_assets.sources.watch_logs as watch_logs
 from movie_assets import checks
 from movie_assets.raw.assets import raw_ratings
 from movie_assets.resources import build_resources
-from movie_assets.schemas import TABLES
+from movie_assets.schemas import TABLES, quarantine
 from movie_assets.sources.base import Received, ratings_batches
 from movie_assets.sources.registry import SourceResource
-from movie_assets.warehouse import quarantine, replace_partition, replace_partition_batches
+from movie_assets.warehouse import replace_partition, replace_partition_batches
 from tests import fixtures_sources as fx
 
 CHUNK = 16

@@ -7,6 +7,7 @@ import ibis
 import pandas as pd
 import pytest
 
+from movie_assets import checks
 from movie_assets.clean import transforms as t
 from movie_assets.clean.titles import display_title, match_key, split_year
 from movie_assets.features import transforms as f
@@ -110,7 +111,7 @@ def test_clean_cpi_rejects_missing_values_and_builds_months():
     cpi, rejects = t.clean_cpi(raw, DAY)
     assert cpi["month"].dt.strftime("%Y-%m").tolist() == ["2020-01", "2020-03"]
     assert rejects["reason"].tolist() == ["CPI value missing"]
-    assert t.months_missing(cpi["month"]) == [pd.Timestamp("2020-02-01")]
+    assert checks.months_missing(cpi["month"]) == [pd.Timestamp("2020-02-01")]
 
 
 NO_IDS = pd.DataFrame(

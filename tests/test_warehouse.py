@@ -7,8 +7,8 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from movie_assets.schemas import TABLES, conform
-from movie_assets.warehouse import quarantine, read_events, replace_partition
+from movie_assets.schemas import TABLES, conform, quarantine
+from movie_assets.warehouse import read_events, replace_partition
 
 
 def _ratings(days: list[str], user: int = 1) -> pd.DataFrame:

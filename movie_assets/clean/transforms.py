@@ -14,7 +14,7 @@ import pandas as pd
 
 from movie_assets import engine
 from movie_assets.clean.titles import display_title, match_key, split_year
-from movie_assets.warehouse import quarantine
+from movie_assets.schemas import quarantine
 
 NO_GENRES = "(no genres listed)"
 RATING_SCALE = (0.5, 5.0)
@@ -325,11 +325,3 @@ def clean_cpi(raw: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.DataFram
         }
     )
     return cpi.sort_values(["series_id", "month"], ignore_index=True), rejects
-
-
-def months_missing(months: pd.Series) -> list[pd.Timestamp]:
-    """Calendar months absent between the first and last month of a series."""
-    if months.empty:
-        return []
-    full = pd.date_range(months.min(), months.max(), freq="MS")
-    return sorted(set(full) - set(pd.to_datetime(months)))

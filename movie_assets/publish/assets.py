@@ -10,9 +10,13 @@ from dagster_duckdb import DuckDBResource
 from duckdb import connect as open_duckdb
 
 from movie_assets import checks
+from movie_assets.clean import assets as clean
+from movie_assets.features import assets as features
 from movie_assets.jobs import WEEKLY_ASSETS
+from movie_assets.model import assets as model
 from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.publish import snapshot
+from movie_assets.raw import assets as raw
 from movie_assets.schemas import TABLES, ddl
 from movie_assets.warehouse import table_exists
 
@@ -91,11 +95,10 @@ def check_results(instance: dg.DagsterInstance, specs: list[dg.AssetCheckSpec]) 
     return frame
 
 
-def graph_checks(exclude: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    """Every check the code location declares (a run may select only this asset), but our own."""
-    from movie_assets.definitions import ALL_ASSETS  # definitions imports this module
-
-    return [spec for asset in ALL_ASSETS for spec in asset.check_specs if spec.asset_key != exclude]
+def upstream_checks() -> list[dg.AssetCheckSpec]:
+    """Every check the layers upstream of this one declare (a run may select only this asset)."""
+    layers = dg.load_assets_from_modules([raw, clean, features, model])
+    return [spec for asset in layers for spec in asset.check_specs]
 
 
 def reconciliation(quality: pd.DataFrame, rejects_by_asset: pd.Series) -> pd.DataFrame:
@@ -167,7 +170,7 @@ def dashboard_snapshot(
     """A read-only DuckDB copy for Dash, with the latest check results and reconciliation counts."""
     day = snapshot_day(context)
     directory = snapshot.snapshot_dir(Path(duckdb.database))
-    quality = check_results(context.instance, graph_checks(exclude=context.asset_key))
+    quality = check_results(context.instance, upstream_checks())
     queries = selects(day)
     with duckdb.get_connection() as con:
         # The weekly job's tables: a daily run on a new warehouse may come first, and then

@@ -8,9 +8,9 @@ from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks
 from movie_assets.partitions import daily_partitions, snapshot_day, window_days
+from movie_assets.schemas import now, quarantine
 from movie_assets.sources.base import Received, ratings_batches
 from movie_assets.sources.registry import SourceResource
-from movie_assets.warehouse import now, quarantine
 from movie_assets.writing import write_partition, write_partition_batches
 
 GROUP = "raw"

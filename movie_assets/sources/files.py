@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import requests
 
-from movie_assets.settings import DATA_DIR
+from movie_assets.settings import DATA_DIR, partition_span
 
 CHUNK_ROWS = 250_000  # lines per batch: about 0.2 GB in flight (docs/sources.md)
 DOWNLOAD_TIMEOUT = (10, 60)
@@ -90,17 +90,7 @@ class Rejects:
 
 def first_partition_day() -> date:
     """Where rows without a usable date are booked, so each is reported once, not per run."""
-    from movie_assets.partitions import daily_partitions
-
-    return daily_partitions.start.date()
-
-
-def partition_span() -> tuple[date, date | None]:
-    """First and last day of the partitions (None: open-ended, up to today)."""
-    from movie_assets.partitions import daily_partitions
-
-    end = daily_partitions.end
-    return daily_partitions.start.date(), (end - pd.Timedelta(days=1)).date() if end else None
+    return partition_span()[0]
 
 
 def snapshot_day(as_of: date | None) -> date:
@@ -110,10 +100,6 @@ def snapshot_day(as_of: date | None) -> date:
 
 def books_undated(first: date, last: date) -> bool:
     return first <= first_partition_day() <= last
-
-
-def epoch_day(seconds: pd.Series) -> pd.Series:
-    return pd.to_datetime(seconds, unit="s", utc=True).dt.date
 
 
 def as_int(series: pd.Series) -> pd.Series:

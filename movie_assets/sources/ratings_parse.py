@@ -14,14 +14,9 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from movie_assets.settings import partition_span
 from movie_assets.sources.base import Received
-from movie_assets.sources.files import (
-    Rejects,
-    as_float,
-    as_int,
-    first_partition_day,
-    partition_span,
-)
+from movie_assets.sources.files import Rejects, as_float, as_int, first_partition_day
 
 COLUMNS = ["user_id", "movie_id", "rating", "timestamp"]
 INTEGERS = ["user_id", "movie_id", "timestamp"]

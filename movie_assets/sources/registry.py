@@ -20,10 +20,10 @@ from pydantic import PrivateAttr
 
 from movie_assets import point_in_time as pit
 from movie_assets.partitions import day_of, run_day
+from movie_assets.settings import partition_span
 from movie_assets.sources.base import KnownOn, MovieSource, ratings_batches
 from movie_assets.sources.composite import CompositeSource, parse_spec
 from movie_assets.sources.embedded import EmbeddedSource
-from movie_assets.sources.files import partition_span
 
 
 def _env(name: str, default: str = "") -> str:
