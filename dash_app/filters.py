@@ -24,6 +24,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 from dash_app import data, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
+from movie_assets.schemas import ERAS, RATING_CATEGORIES, RUNTIME_CATEGORIES
 
 YEAR_FROM, YEAR_TO = "year_from", "year_to"
 BAR = ["years", "genre", "min_rating", "rating_category", "runtime_category", "era"]
@@ -50,9 +51,9 @@ def _bounds() -> tuple[int, int]:
 
 
 LABELS = {
-    "rating_categories": q.RATING_CATEGORIES,
-    "runtime_categories": q.RUNTIME_CATEGORIES,
-    "eras": q.ERAS,
+    "rating_categories": RATING_CATEGORIES,
+    "runtime_categories": RUNTIME_CATEGORIES,
+    "eras": ERAS,
 }
 
 
@@ -139,16 +140,28 @@ def to_search(pairs: list[tuple[str, Any]]) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def _clicked(click, current) -> list[str]:
-    """A clicked genre selects it alone; clicking the only selected one clears the filter."""
+def clicked_point(click) -> dict:
+    """The first point of a chart's clickData."""
     try:
         point = click["points"][0]
-        genre = point.get("label", point.get("x"))
-    except (TypeError, KeyError, IndexError, AttributeError):
+    except (TypeError, KeyError, IndexError):
         raise inputs.BadInput("clickData: expected a clicked point") from None
+    if not isinstance(point, dict):
+        raise inputs.BadInput("clickData: expected a clicked point")
+    return point
+
+
+def toggle(value, current):
+    """A clicked value selects it; clicking the selected one again clears the selection."""
+    return None if current == value else value
+
+
+def genre_click(point: dict, values: dict) -> dict:
+    """A clicked genre selects it alone; clicking the only selected one clears the filter."""
+    genre = point.get("label", point.get("x"))
     if genre not in q.genre_names():
         raise inputs.BadInput(f"clickData: {inputs.short(genre)} is not a genre")
-    return [] if current == [genre] else [genre]
+    return {"genre": [] if values["genre"] == [genre] else [genre]}
 
 
 def first(query: dict, key: str):
@@ -162,6 +175,8 @@ class Param:
 
     ``parse`` takes the URL's string or the control's value and returns the control's
     value, raising ``inputs.BadInput``; ``default`` (when static) is left out of the URL.
+    ``clears``: None is a choice of its own (any month, no period), so a URL without the
+    key empties the control; otherwise None leaves the layout's default in place.
     """
 
     key: str
@@ -169,6 +184,7 @@ class Param:
     parse: Callable[[Any], Any]
     default: Any = None
     prop: str = "value"
+    clears: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,8 +193,9 @@ class View:
     path: str
     bar: bool = True
     params: tuple[Param, ...] = field(default=())
-    # Charts whose clicked category sets a bar filter (cross-filtering): graph id -> bar key.
-    clicks: dict[str, str] = field(default_factory=dict)
+    # Cross-filtering: graph id -> a function of the clicked point and the controls' current
+    # values (by bar key or URL key) that returns the values it changes.
+    clicks: dict[str, Callable[[dict, dict], dict]] = field(default_factory=dict)
 
     def id(self, kind: str) -> dict:
         return {"view": kind, "page": self.page}
@@ -239,13 +256,13 @@ class View:
             ),
         ]
 
-    def _dropdown(self, key: str, label: str, options: list[str], value) -> html.Div:
+    def _dropdown(self, key: str, label: str, options, value) -> html.Div:
         return html.Div(
             [
                 html.Label(label, htmlFor=self.bar_id(key)),
                 dcc.Dropdown(
                     id=self.bar_id(key),
-                    options=options,
+                    options=list(options),
                     value=list(value),
                     multi=True,
                     placeholder="All",
@@ -303,15 +320,15 @@ class View:
                     className="filter",
                 ),
                 self._dropdown(
-                    "rating_category", "Rating category", q.RATING_CATEGORIES, f.rating_categories
+                    "rating_category", "Rating category", RATING_CATEGORIES, f.rating_categories
                 ),
                 self._dropdown(
                     "runtime_category",
                     "Runtime category",
-                    q.RUNTIME_CATEGORIES,
+                    RUNTIME_CATEGORIES,
                     f.runtime_categories,
                 ),
-                self._dropdown("era", "Era", q.ERAS, f.eras),
+                self._dropdown("era", "Era", ERAS, f.eras),
             ],
             className="filter-bar",
             id=f"filter-bar-{self.page}",
@@ -338,25 +355,19 @@ class View:
             values, popped, stored = list(args[: len(controls)]), args[-2], args[-1]
             if ctx.triggered_id == pop:
                 return self._restore(inputs.text(popped, "view.pop", 4000), stored)
-            if ctx.triggered_id in clicks:
-                key = self.clicks[ctx.triggered_id]
-                slot = BAR.index(key)
-                values[slot] = _clicked(
-                    args[len(controls) + clicks.index(ctx.triggered_id)], values[slot]
-                )
-                f = from_values(*values[: len(bar)])
-                own = [p.parse(v) for p, v in zip(self.params, values[len(bar) :], strict=True)]
-                changed = [no_update] * len(controls)
-                changed[slot] = values[slot]
-                return [*changed, f.model_dump(mode="json"), self.state(f, own, key)]
-            if self.bar:
-                f = from_values(*values[: len(bar)])
-            else:
-                f = parse(stored)
-            own = [p.parse(v) for p, v in zip(self.params, values[len(bar) :], strict=True)]
+            changed = [no_update] * len(controls)
             source = ctx.triggered_id if isinstance(ctx.triggered_id, str) else None
-            unchanged = [no_update] * len(controls)
-            return [*unchanged, f.model_dump(mode="json"), self.state(f, own, source)]
+            if ctx.triggered_id in clicks:
+                keys = (BAR if self.bar else []) + [p.key for p in self.params]
+                click = args[len(controls) + clicks.index(ctx.triggered_id)]
+                changes = self.clicks[ctx.triggered_id](
+                    clicked_point(click), dict(zip(keys, values, strict=True))
+                )
+                for key, value in changes.items():
+                    values[keys.index(key)] = changed[keys.index(key)] = value
+            f = from_values(*values[: len(bar)]) if self.bar else parse(stored)
+            own = [p.parse(v) for p, v in zip(self.params, values[len(bar) :], strict=True)]
+            return [*changed, f.model_dump(mode="json"), self.state(f, own, source)]
 
         return self
 
@@ -375,7 +386,10 @@ class View:
                 list(f.runtime_categories),
                 list(f.eras),
             ]
-        own_values = [no_update if v is None else v for v in own]
+        own_values = [
+            no_update if v is None and not p.clears else v
+            for p, v in zip(self.params, own, strict=True)
+        ]
         return [*bar, *own_values, f.model_dump(mode="json"), self.state(f, own, None)]
 
 

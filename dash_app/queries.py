@@ -17,17 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dash_app.data import cached, query
 from movie_assets.features.transforms import INFLATION_SERIES
-from movie_assets.schemas import MovieFeatures
-
-
-def _allowed(column: str) -> list[str]:
-    (check,) = MovieFeatures.to_schema().columns[column].checks
-    return list(check.statistics["allowed_values"])
-
-
-RATING_CATEGORIES = _allowed("rating_category")
-RUNTIME_CATEGORIES = _allowed("runtime_category")
-ERAS = _allowed("era")
+from movie_assets.schemas import ERAS, RATING_CATEGORIES, RUNTIME_CATEGORIES
 
 GRAINS = {"day": "day", "week": "week", "month": "month", "year": "year"}
 BREAKDOWNS = {"rating_category": "m.rating_category", "runtime_category": "m.runtime_category"}
@@ -44,7 +34,7 @@ Year = Annotated[int, Field(ge=1000, le=3000)]
 Name = Annotated[str, Field(max_length=100)]
 
 
-def _labels(values: list[str]):
+def _labels(values: tuple[str, ...]):
     return Annotated[tuple[Literal[tuple(values)], ...], Field(max_length=len(values))]
 
 
@@ -216,27 +206,38 @@ def popularity_vs_rating(f: Filters) -> pd.DataFrame:
 # --- trends ---------------------------------------------------------------------------------
 
 
+Window = tuple[date, date] | None  # ratings on or after the first day and before the second
+
+
+def _window(column: str, window: Window) -> tuple[str, list]:
+    if window is None:
+        return "TRUE", []
+    return f"{column} >= ? AND {column} < ?", list(window)
+
+
 @cached
-def ratings_over_time(f: Filters, grain: str) -> pd.DataFrame:
+def ratings_over_time(f: Filters, grain: str, window: Window = None) -> pd.DataFrame:
     unit = GRAINS[grain]
     movies, params = _movies(f)
     if grain in ("month", "year"):
+        within, dates = _window("m.month", window)
         return query(
             f"""WITH {movies}
             SELECT CAST(date_trunc('{unit}', m.month) AS DATE) AS period,
                    CAST(sum(m.ratings) AS BIGINT) AS ratings,
                    sum(m.rating_sum) / sum(m.ratings) AS average_rating
             FROM dash_movie_month m JOIN fm ON fm.movie_id = m.movie_id
-            GROUP BY 1 ORDER BY 1""",
-            params,
+            WHERE {within} GROUP BY 1 ORDER BY 1""",
+            params + dates,
         )
+    within, dates = _window("r.rating_date", window)
     return query(
         f"""WITH {movies}
         SELECT CAST(date_trunc('{unit}', r.rating_date) AS DATE) AS period,
                count(*) AS ratings, avg(r.rating) AS average_rating
         FROM ratings r JOIN fm ON fm.movie_id = r.movie_id
-        GROUP BY 1 ORDER BY 1""",
-        params,
+        WHERE {within} GROUP BY 1 ORDER BY 1""",
+        params + dates,
     )
 
 
@@ -251,6 +252,20 @@ def genre_ratings_per_year(f: Filters) -> pd.DataFrame:
         FROM dash_movie_year y JOIN fg ON fg.movie_id = y.movie_id
         GROUP BY 1, 2 ORDER BY 1, 2""",
         params,
+    )
+
+
+@cached
+def genre_ratings_per_month(f: Filters, window: Window) -> pd.DataFrame:
+    """Ratings per genre per month within ``window`` (months: the first day of each)."""
+    movies, params = _movie_genres(f)
+    within, dates = _window("m.month", window)
+    return query(
+        f"""WITH {movies}
+        SELECT m.month, fg.genre, CAST(sum(m.ratings) AS BIGINT) AS ratings
+        FROM dash_movie_month m JOIN fg ON fg.movie_id = m.movie_id
+        WHERE {within} GROUP BY 1, 2 ORDER BY 1, 2""",
+        params + dates,
     )
 
 
@@ -329,14 +344,21 @@ def default_base_month() -> date:
     return query("SELECT max(base_month) AS m FROM movie_features")["m"].iloc[0].date()
 
 
-def _box_office(f: Filters, base_month: date, flagged: bool) -> tuple[str, list]:
+def _released_in(month: int | None) -> tuple[str, list]:
+    """Movies released in a calendar month (1-12; None: any), as a condition on fm."""
+    return ("TRUE", []) if month is None else ("fm.release_month = ?", [month])
+
+
+def _box_office(f: Filters, base_month: date, flagged: bool, month: int | None) -> tuple[str, list]:
     """CTE bo: filtered movies with box office, in nominal and in base-month dollars.
 
     The pipeline computed constant dollars of its base month (``box_office_real``); another
     base month only rescales them by that month's CPI against the pipeline's. Flagged
-    grosses (``box_office_flag``) stay out unless ``flagged``.
+    grosses (``box_office_flag``) stay out unless ``flagged``; ``month`` keeps one release
+    month.
     """
     movies, params = _movies(f)
+    released, month_params = _released_in(month)
     keep = "TRUE" if flagged else "fm.box_office_flag IS NULL"
     return (
         f"""{movies},
@@ -346,15 +368,17 @@ def _box_office(f: Filters, base_month: date, flagged: bool) -> tuple[str, list]
                    fm.box_office_real * (SELECT value FROM cpi WHERE month = ?) / b.value
                        AS real
             FROM fm JOIN cpi b ON b.month = fm.base_month
-            WHERE fm.box_office_real IS NOT NULL AND {keep}
+            WHERE fm.box_office_real IS NOT NULL AND {keep} AND {released}
         )""",
-        [*params, INFLATION_SERIES, base_month],
+        [*params, INFLATION_SERIES, base_month, *month_params],
     )
 
 
 @cached
-def box_office_movies(f: Filters, base_month: date, flagged: bool = False) -> pd.DataFrame:
-    sql, params = _box_office(f, base_month, flagged)
+def box_office_movies(
+    f: Filters, base_month: date, flagged: bool = False, month: int | None = None
+) -> pd.DataFrame:
+    sql, params = _box_office(f, base_month, flagged, month)
     return query(
         f"""WITH {sql}
         SELECT movie_id, title, year, CAST(release_date AS DATE) AS release_date,
@@ -366,20 +390,23 @@ def box_office_movies(f: Filters, base_month: date, flagged: bool = False) -> pd
 
 
 @cached
-def box_office_flags(f: Filters) -> pd.DataFrame:
+def box_office_flags(f: Filters, month: int | None = None) -> pd.DataFrame:
     """Filtered movies with a box-office figure, by flag (None: ranked and aggregated)."""
     movies, params = _movies(f)
+    released, month_params = _released_in(month)
     return query(
         f"""WITH {movies}
         SELECT box_office_flag AS flag, count(*) AS movies FROM fm
-        WHERE box_office_real IS NOT NULL GROUP BY 1 ORDER BY 1 NULLS FIRST""",
-        params,
+        WHERE box_office_real IS NOT NULL AND {released} GROUP BY 1 ORDER BY 1 NULLS FIRST""",
+        params + month_params,
     )
 
 
 @cached
-def box_office_by_genre(f: Filters, base_month: date, flagged: bool = False) -> pd.DataFrame:
-    sql, params = _box_office(f, base_month, flagged)
+def box_office_by_genre(
+    f: Filters, base_month: date, flagged: bool = False, month: int | None = None
+) -> pd.DataFrame:
+    sql, params = _box_office(f, base_month, flagged, month)
     genre_where, genre_params = f.genre_where("g")
     return query(
         f"""WITH {sql}
@@ -398,7 +425,7 @@ def box_office_by_period(
     f: Filters, base_month: date, period: str, flagged: bool = False
 ) -> pd.DataFrame:
     column = PERIODS[period].replace("m.", "bo.")
-    sql, params = _box_office(f, base_month, flagged)
+    sql, params = _box_office(f, base_month, flagged, None)
     return query(
         f"""WITH {sql}
         SELECT {column} AS period, count(*) AS movies, median(bo.real) AS median_real,
@@ -409,29 +436,31 @@ def box_office_by_period(
 
 
 @cached
-def budget_coverage(f: Filters) -> dict:
+def budget_coverage(f: Filters, month: int | None = None) -> dict:
     """How many filtered movies have a budget from some source (none in the embedded data)."""
     movies, params = _movies(f)
+    released, month_params = _released_in(month)
     row = query(
         f"""WITH {movies}
         SELECT count(*) AS linked, count(films.budget_usd) AS with_budget
-        FROM fm JOIN films ON films.film_id = fm.film_id""",
-        params,
+        FROM fm JOIN films ON films.film_id = fm.film_id WHERE {released}""",
+        params + month_params,
     ).iloc[0]
     return {k: int(v) for k, v in row.items()}
 
 
 @cached
-def return_on_investment(f: Filters) -> pd.DataFrame:
+def return_on_investment(f: Filters, month: int | None = None) -> pd.DataFrame:
     movies, params = _movies(f)
+    released, month_params = _released_in(month)
     return query(
         f"""WITH {movies}
         SELECT fm.movie_id, fm.title, fm.year, films.budget_usd, films.box_office_usd,
                films.box_office_usd / films.budget_usd AS roi
         FROM fm JOIN films ON films.film_id = fm.film_id
-        WHERE films.budget_usd IS NOT NULL AND films.box_office_usd IS NOT NULL
+        WHERE films.budget_usd IS NOT NULL AND films.box_office_usd IS NOT NULL AND {released}
         ORDER BY roi DESC, fm.movie_id""",
-        params,
+        params + month_params,
     )
 
 

@@ -639,6 +639,125 @@ def test_clicking_a_genre_filters_the_page(page, server, published):  # noqa: F8
     assert bars["y"] == [genre] and bars["x"] == [movies]
 
 
+def click_point(tab, graph_id: str, x, y) -> None:
+    """Click where Plotly drew the point (x, y), as a person would: move there, then click."""
+    where_ = tab.evaluate(
+        """([id, x, y]) => {
+            const gd = document.getElementById(id).querySelector('.js-plotly-plot');
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const box = gd.getBoundingClientRect();
+            return [box.left + xa._offset + xa.l2p(xa.d2l(x)),
+                    box.top + ya._offset + ya.l2p(ya.d2l(y))];
+        }""",
+        [graph_id, x, y],
+    )
+    tab.mouse.move(*where_)
+    tab.wait_for_timeout(200)  # Plotly finds the hovered point before a click can use it
+    tab.mouse.click(*where_)
+
+
+def drawn_counts(tab, graph_id: str, chars: int) -> dict:
+    """The periods a time series drew with ratings (its gaps are zeros), cut to ``chars``."""
+    trace = figure(tab, graph_id)["data"][0]
+    return {x[:chars]: y for x, y in zip(trace["x"], trace["y"], strict=True) if y}
+
+
+def counted(frame: pd.DataFrame, key: str) -> dict:
+    return dict(zip(frame[key], frame["n"], strict=True))
+
+
+def test_clicking_a_year_then_a_month_narrows_trends(page, server, published):  # noqa: F811
+    open_page(page, server, "/trends?grain=year")
+    per_year = published.query(
+        "SELECT year(rating_date) AS y, count(*) AS n FROM ratings GROUP BY 1 ORDER BY 2 DESC"
+    )
+    year = int(per_year["y"][0])  # the busiest year
+    click_point(page, "trends-count", f"{year}-01-01", int(per_year["n"][0]))
+    page.wait_for_url(f"**rated={year}*")
+    settle(page)
+    assert query_of(page) == {"rated": [str(year)]}  # per month: the default grain
+    months = published.query(
+        """SELECT strftime(rating_date, '%Y-%m') AS m, count(*) AS n FROM ratings
+        WHERE year(rating_date) = ? GROUP BY 1 ORDER BY 2 DESC, 1""",
+        [year],
+    )
+    assert drawn_counts(page, "trends-count", 7) == counted(months, "m")
+    drama = published.query(
+        """SELECT strftime(r.rating_date, '%Y-%m') AS m, count(*) AS n FROM ratings r
+        JOIN movie_genres USING (movie_id) JOIN genres g USING (genre_id)
+        WHERE g.genre = 'Drama' AND year(r.rating_date) = ? GROUP BY 1""",
+        [year],
+    )
+    bars = {t["name"]: t for t in figure(page, "trends-genres")["data"]}
+    shown = dict(zip([x[:7] for x in bars["Drama"]["x"]], bars["Drama"]["y"], strict=True))
+    assert {m: n for m, n in shown.items() if n} == counted(drama, "m")
+
+    month = months["m"][0]  # the busiest month of that year
+    click_point(page, "trends-count", f"{month}-01", int(months["n"][0]))
+    page.wait_for_url(f"**rated={month}*")
+    settle(page)
+    assert query_of(page) == {"grain": ["day"], "rated": [month]}
+    days = published.query(
+        """SELECT strftime(rating_date, '%Y-%m-%d') AS d, count(*) AS n FROM ratings
+        WHERE strftime(rating_date, '%Y-%m') = ? GROUP BY 1""",
+        [month],
+    )
+    assert drawn_counts(page, "trends-count", 10) == counted(days, "d")
+    screenshot(page, "trends_narrowed")
+
+    page.go_back()
+    settle(page)
+    assert query_of(page) == {"rated": [str(year)]}  # per month: the default grain
+    assert drawn_counts(page, "trends-count", 7) == counted(months, "m")
+    page.go_back()
+    settle(page)
+    assert query_of(page) == {"grain": ["year"]}
+    assert drawn_counts(page, "trends-count", 4) == {
+        str(y): n for y, n in zip(per_year["y"], per_year["n"], strict=True)
+    }
+    assert page.locator("#trends-rated .dash-dropdown-value-item").count() == 0
+
+
+def test_clicking_a_release_month_narrows_box_office(page, server, published):  # noqa: F811
+    open_page(page, server, "/box-office")
+    every = len(grid_rows(page, "box-office"))
+    page.locator("#box-month .bars .point path").nth(2).click(force=True)
+    page.wait_for_url("**/box-office?*month=*")
+    settle(page)
+    (month,) = query_of(page)["month"]
+    usable = """FROM movie_features WHERE box_office_real IS NOT NULL
+        AND box_office_flag IS NULL AND month(release_date) = ?"""
+    films = published.query(
+        f"SELECT movie_id {usable} ORDER BY box_office_real DESC, movie_id LIMIT 200",
+        [int(month)],
+    )
+    assert [r["movie_id"] for r in grid_rows(page, "box-office")] == films["movie_id"].tolist()
+    assert len(films) < every
+    medians = published.query(
+        f"""SELECT g.genre, median(box_office_real) AS median FROM (SELECT * {usable})
+        JOIN movie_genres USING (movie_id) JOIN genres g USING (genre_id) GROUP BY 1""",
+        [int(month)],
+    ).set_index("genre")["median"]
+    bars = figure(page, "box-genre")["data"][0]
+    assert dict(zip(bars["x"], bars["y"], strict=True)) == pytest.approx(medians.to_dict())
+    name = calendar.month_name[int(month)]
+    assert f"Among films released in {name}" in page.inner_text("#box-answer")
+    # The month chart keeps every month and marks the chosen one.
+    months = figure(page, "box-month")["data"][0]
+    assert len(months["x"]) == 12
+    assert months["marker"]["opacity"][int(month) - 1] == 1
+    assert sorted(months["marker"]["opacity"]).count(1) == 1
+
+    page.go_back()
+    settle(page)
+    assert "month" not in query_of(page)
+    assert len(grid_rows(page, "box-office")) == every
+    page.go_forward()
+    settle(page)
+    assert query_of(page)["month"] == [month]
+    assert [r["movie_id"] for r in grid_rows(page, "box-office")] == films["movie_id"].tolist()
+
+
 def test_recommendations_explain_themselves(page, server, published):  # noqa: F811
     open_page(page, server, "/recommendations")
     rows = grid_rows(page, "user-recs")

@@ -3,7 +3,8 @@
 A source reports one lifetime gross per film. Films whose gross cannot be read as
 money of their release month (``movie_features.box_office_flag``: re-releases,
 before the CPI series, implausible values) stay out of rankings and aggregates
-unless the reader includes them.
+unless the reader includes them. Clicking a genre or a release month narrows the
+page to it; the month and quarter charts keep every month, the chosen one marked.
 """
 
 import calendar
@@ -76,8 +77,18 @@ def _flagged(value) -> list[str]:
     return values
 
 
-def _flagged_url(value) -> list[str] | None:
-    return _flagged(value) or None
+def _month(value) -> int | None:
+    """A release month, 1-12 (None: any)."""
+    return None if value in (None, "") else inputs.integer(value, "month", 1, 12)
+
+
+def month_click(point: dict, values: dict) -> dict:
+    """A bar of the release-month chart selects its month; clicking it again clears it."""
+    name = point.get("x")
+    if name not in MONTHS:
+        raise inputs.BadInput(f"clickData: {inputs.short(name)} is not a month")
+    month = MONTHS.index(name) + 1
+    return {"month": filters.toggle(month, values.get("month"))}
 
 
 def _base_month(value) -> date:
@@ -86,8 +97,12 @@ def _base_month(value) -> date:
 
 BASE = filters.Param("base", ID("base"), _base)
 FLAGGED = filters.Param("flagged", ID("flagged"), _flagged, default=[])
+MONTH = filters.Param("month", ID("released"), _month, clears=True)
 VIEW = filters.View(
-    "box_office", "/box-office", params=(BASE, FLAGGED), clicks={ID("genre"): "genre"}
+    "box_office",
+    "/box-office",
+    params=(BASE, FLAGGED, MONTH),
+    clicks={ID("genre"): filters.genre_click, ID("month"): month_click},
 ).register()
 
 
@@ -105,10 +120,11 @@ def layout(**query):
     options, default = _base_options()
     base = VIEW.value(query, BASE, default=default)
     flagged = VIEW.value(query, FLAGGED)
+    month = VIEW.value(query, MONTH)
     return html.Div(
         [
             html.H1("Box office"),
-            *VIEW.layout(query, [base, flagged]),
+            *VIEW.layout(query, [base, flagged, month]),
             html.P(WHAT, className="note"),
             html.Div(
                 [
@@ -118,6 +134,15 @@ def layout(**query):
                         options=options,
                         value=base,
                         clearable=False,
+                        className="control-wide",
+                    ),
+                    html.Label("Released in", htmlFor=ID("released")),
+                    dcc.Dropdown(
+                        id=ID("released"),
+                        options=[{"label": n, "value": i} for i, n in enumerate(MONTH_NAMES, 1)],
+                        value=month,
+                        clearable=True,
+                        placeholder="Any month",
                         className="control-wide",
                     ),
                     dcc.Checklist(
@@ -137,7 +162,10 @@ def layout(**query):
                         c.chart(ID("genre"), height=460),
                         note="Click a genre to filter the page by it; click again to clear.",
                     ),
-                    c.panel(c.chart(ID("month"), height=460)),
+                    c.panel(
+                        c.chart(ID("month"), height=460),
+                        note="Click a month to narrow the page to films released in it.",
+                    ),
                 ],
                 className="row",
             ),
@@ -241,17 +269,19 @@ def flags_notice(counts: pd.DataFrame, included: bool) -> list:
     Output(ID("answer"), "children"),
     Input(ID("base"), "value"),
     Input(ID("flagged"), "value"),
+    Input(ID("released"), "value"),
     Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(TITLES[0], TITLES[1], None, None, None, None)
-def update_movies(base_value, flagged_value, stored, _version):
+def update_movies(base_value, flagged_value, month_value, stored, _version):
     f, base = filters.parse(stored), _base_month(base_value)
-    flagged = bool(_flagged(flagged_value or []))
+    flagged, month = bool(_flagged(flagged_value or [])), _month(month_value)
     money = c.money(base)
-    movies = q.box_office_movies(f, base, flagged)
+    every_month = q.box_office_movies(f, base, flagged)
+    movies = q.box_office_movies(f, base, flagged, month) if month else every_month
     columns = _columns(base, flagged)
-    notice = flags_notice(q.box_office_flags(f), flagged)
+    notice = flags_notice(q.box_office_flags(f, month), flagged)
     if movies.empty:
         empty = c.message_figure(
             TITLES[0],
@@ -259,18 +289,23 @@ def update_movies(base_value, flagged_value, stored, _version):
         )
         answer = "No film with a usable gross matches these filters."
         return empty, c.message_figure(TITLES[1], c.EMPTY), [], columns, notice, answer
-    genres = q.box_office_by_genre(f, base, flagged)
+    genres = q.box_office_by_genre(f, base, flagged, month)
     months = q.box_office_by_period(f, base, "month", flagged)
+    among = f" Among films released in {MONTH_NAMES[month - 1]}: " if month else ""
     answer = [
         html.H2("The answers, in words"),
         html.P(
             [
                 html.Strong("Which genres earn most after inflation? "),
+                among,
                 genre_answer(genres, len(movies)),
             ]
         ),
         html.P(
-            [html.Strong("Do release months influence box office? "), month_answer(movies, months)]
+            [
+                html.Strong("Do release months influence box office? "),
+                month_answer(every_month, months),
+            ]
         ),
     ]
     scatter = c.figure(
@@ -336,13 +371,16 @@ def update_movies(base_value, flagged_value, stored, _version):
     Output(ID("quarter"), "figure"),
     Input(ID("base"), "value"),
     Input(ID("flagged"), "value"),
+    Input(ID("released"), "value"),
     Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
 @c.guarded(TITLES[2], TITLES[3])
-def update_periods(base_value, flagged_value, stored, _version):
+def update_periods(base_value, flagged_value, month_value, stored, _version):
+    """Every month and quarter, whatever the chosen month: the chosen one is drawn solid."""
     f, base = filters.parse(stored), _base_month(base_value)
-    flagged = bool(_flagged(flagged_value or []))
+    flagged, month = bool(_flagged(flagged_value or [])), _month(month_value)
+    chosen = {"month": month, "quarter": (month - 1) // 3 + 1 if month else None}
     money = c.money(base)
     figures = []
     for period, title, labels in [
@@ -355,12 +393,14 @@ def update_periods(base_value, flagged_value, stored, _version):
             continue
         fig = c.figure(title, f"Release {period}", f"Gross per film ({money})", barmode="group")
         x = [labels[int(p) - 1] for p in frame["period"]]
+        opacity = [1 if chosen[period] in (None, int(p)) else 0.35 for p in frame["period"]]
         for name, column in [("Median", "median_real"), ("Mean", "mean_real")]:
             fig.add_trace(
                 go.Bar(
                     x=x,
                     y=frame[column],
                     name=name,
+                    marker={"opacity": opacity},
                     customdata=frame["movies"],
                     hovertemplate=f"%{{x}}: {name.lower()} $%{{y:,.0f}} over "
                     "%{customdata:,} films<extra></extra>",
@@ -374,13 +414,14 @@ def update_periods(base_value, flagged_value, stored, _version):
 @callback(
     Output(ID("budget"), "children"),
     Output(ID("roi"), "children"),
+    Input(ID("released"), "value"),
     Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
 )
-def update_budget(stored, _version):
-    f = filters.parse(stored)
+def update_budget(month_value, stored, _version):
+    f, month = filters.parse(stored), _month(month_value)
     try:
-        coverage = q.budget_coverage(f)
+        coverage = q.budget_coverage(f, month)
     except NoSnapshot as missing:
         return str(missing), None
     if coverage["with_budget"] == 0:
@@ -389,7 +430,7 @@ def update_budget(stored, _version):
             f"No source in this build provides budgets (0 of {coverage['linked']:,} linked films "
             "have one), so budget and return on investment are not shown.",
         ), None
-    roi = q.return_on_investment(f)
+    roi = q.return_on_investment(f, month)
     columns = [
         c.title(),
         c.number("year", "Year", valueFormatter=None, minWidth=80),

@@ -7,13 +7,16 @@ from dash import Input, Output, callback, html
 from dash_app import components as c
 from dash_app import filters
 from dash_app import queries as q
+from movie_assets.schemas import RATING_CATEGORIES, RUNTIME_CATEGORIES
 
 dash.register_page(
     __name__, path="/genres", name="Genres", title="Genres · Movie analytics", order=2
 )
 ID = c.ids("genres")
 VIEW = filters.View(
-    "genres", "/genres", clicks={ID("distribution"): "genre", ID("ratings"): "genre"}
+    "genres",
+    "/genres",
+    clicks={ID("distribution"): filters.genre_click, ID("ratings"): filters.genre_click},
 ).register()
 TITLES = (
     "Movies per genre",
@@ -21,7 +24,7 @@ TITLES = (
     "Rating category by genre",
     "Runtime category by genre",
 )
-CATEGORY_ORDER = {"rating_category": q.RATING_CATEGORIES, "runtime_category": q.RUNTIME_CATEGORIES}
+CATEGORY_ORDER = {"rating_category": RATING_CATEGORIES, "runtime_category": RUNTIME_CATEGORIES}
 
 COLUMNS = [
     c.column("genre", "Genre"),

@@ -13,6 +13,7 @@ from dash_app import filters, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 from movie_assets.model.als import MIN_SIMILAR_RATINGS
+from movie_assets.schemas import PROTOCOLS
 
 dash.register_page(
     __name__,
@@ -35,10 +36,13 @@ METRIC_LABELS = {
     "catalogue_coverage": "Catalogue coverage (share)",
     "mean_popularity": "Mean popularity of the top 10",
 }
-PROTOCOL_LABELS = {
-    "random_5fold": "Random 5-fold cross-validation",
-    "per_user_chronological": "Each user's latest ratings held out",
-}
+PROTOCOL_LABELS = dict(
+    zip(
+        PROTOCOLS,
+        ["Random 5-fold cross-validation", "Each user's latest ratings held out"],
+        strict=True,
+    )
+)
 MODEL_LABELS = {
     "global_mean": "Global mean",
     "baseline_only": "Baseline (user and movie biases)",
