@@ -40,9 +40,11 @@ def test_the_instance_stores_and_reads_a_run_through_the_pooled_log(tmp_path, mo
     shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
 
-    @dg.asset(partitions_def=dg.DailyPartitionsDefinition(start_date="2020-01-01"))
+    days = dg.DailyPartitionsDefinition(start_date="2020-01-01", end_date="2020-02-01")
+
+    @dg.asset(partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run())
     def daily(context) -> None:
-        context.log.info(f"day {context.partition_key}")
+        context.log.info(f"days {context.partition_key_range}")
 
     with dg.DagsterInstance.get() as instance:
         storage = instance.event_log_storage
@@ -51,6 +53,19 @@ def test_the_instance_stores_and_reads_a_run_through_the_pooled_log(tmp_path, mo
         assert result.success
         records = instance.fetch_materializations(daily.key, limit=10).records
         assert [r.partition_key for r in records] == ["2020-01-02"], UPGRADE_HINT
+        # A range run: one "planned" event for the whole range, one materialization per day.
+        tags = {
+            "dagster/asset_partition_range_start": "2020-01-03",
+            "dagster/asset_partition_range_end": "2020-01-31",
+        }
+        ranged = dg.materialize([daily], instance=instance, tags=tags)
+        planned = instance.get_records_for_run(
+            ranged.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        assert len(planned) == 1, UPGRADE_HINT
+        assert instance.get_materialized_partitions(daily.key) == {
+            f"2020-01-{d:02d}" for d in range(2, 32)
+        }, UPGRADE_HINT
         # The point of the subclass: one pooled engine, WAL and synchronous=NORMAL (1).
         with storage.index_connection() as conn:
             mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
