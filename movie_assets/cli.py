@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from movie_assets.settings import DATA_DIR, PROJECT_ROOT, dagster_home, warehouse_path
+from movie_assets.settings import DATA_DIR, PROJECT_ROOT, current, dagster_home, warehouse_path
 
 DAGSTER_PORT = 3000
 DASH_PORT = 8050
@@ -319,11 +319,11 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--start", help="first day of the ratings history (default: all)")
             p.add_argument("--end", help="snapshot day (default: the newest partition)")
         if name in ("serve", "up"):
-            p.add_argument("--host", default=os.environ.get("MOVIE_HOST", "127.0.0.1"))
+            p.add_argument("--host", default=current().movie_host)
             p.add_argument(
                 "--allow-remote",
                 action="store_true",
-                default=os.environ.get(EXPOSE_ENV, "") == "1",
+                default=current().movie_allow_remote,
                 help="allow a --host other than loopback (no authentication: see "
                 "docs/operations.md)",
             )

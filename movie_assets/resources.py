@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from movie_assets import engine
-from movie_assets.settings import warehouse_path
+from movie_assets.settings import current
 from movie_assets.sources.registry import SourceResource
 from movie_assets.warehouse import connect, holding
 
@@ -91,22 +90,21 @@ def engine_from_env(path: Path) -> Engine:
 
     The Connect URL may carry a token: Dagster shows the variable's name, not its value.
     """
-    kind = os.environ.get("MOVIE_ENGINE", "duckdb")
-    if kind not in ENGINES:
-        raise ValueError(f"MOVIE_ENGINE={kind!r}: one of {ENGINES}")
-    if kind == "duckdb":
+    settings = current()
+    if settings.movie_engine == "duckdb":
         return Engine()
     return Engine(
-        kind=kind,
-        spark_remote=dg.EnvVar("SPARK_REMOTE") if os.environ.get("SPARK_REMOTE") else "",
-        spark_master=os.environ.get("MOVIE_SPARK_MASTER", "local[2]"),
-        spark_driver_memory=os.environ.get("MOVIE_SPARK_DRIVER_MEMORY", "2g"),
-        spark_warehouse=os.environ.get("MOVIE_SPARK_WAREHOUSE", str(path.parent / "spark")),
+        kind=settings.movie_engine,
+        spark_remote=dg.EnvVar("SPARK_REMOTE") if settings.spark_remote.get_secret_value() else "",
+        spark_master=settings.movie_spark_master,
+        spark_driver_memory=settings.movie_spark_driver_memory,
+        spark_warehouse=settings.movie_spark_warehouse or str(path.parent / "spark"),
     )
 
 
 def build_resources(path: Path | None = None) -> dict:
-    path = Path(path or warehouse_path())
+    settings = current()
+    path = Path(path or settings.warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
         # DuckDB would otherwise take every core and cache up to 80% of RAM; beyond the
@@ -115,10 +113,10 @@ def build_resources(path: Path | None = None) -> dict:
         "duckdb": Warehouse(
             database=str(path),
             connection_config={
-                "threads": int(os.environ.get("MOVIE_DUCKDB_THREADS", "2")),
-                "memory_limit": os.environ.get("MOVIE_DUCKDB_MEMORY", "2GB"),
+                "threads": settings.movie_duckdb_threads,
+                "memory_limit": settings.movie_duckdb_memory,
             },
             engine=engine_from_env(path),
         ),
-        "source": SourceResource(),
+        "source": SourceResource.from_settings(settings),
     }

@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from dagster_duckdb import DuckDBResource
 from movie_assets.jobs import DAILY_SNAPSHOTS, movie_graph
 from movie_assets.partitions import LIVE, RANGE_END, RANGE_START, daily_partitions
 from movie_assets.schemas import now
+from movie_assets.settings import current
 from movie_assets.sources.registry import SourceResource
 
 WATCH_TAG = "movie_assets/watch_file"
@@ -78,7 +78,7 @@ def with_freshness(assets: list, live: bool = LIVE) -> list:
 
 
 def _interval(default: int) -> int:
-    return int(os.environ.get(INTERVAL_ENV) or default)
+    return current().movie_watch_interval_seconds or default
 
 
 def _file_id(path: Path) -> str:
@@ -183,7 +183,7 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, duckdb: DuckDBReso
         "failed_steps": ", ".join(steps),
         "message": (context.failure_event.message or "")[:MESSAGE_CHARS],
     }
-    url = os.environ.get(WEBHOOK_ENV, "")
+    url = current().movie_alert_webhook.get_secret_value()
     alert["webhook_status"] = _post(url, alert) if url else None
     with duckdb.get_connection() as con:
         con.execute(ALERTS_DDL)

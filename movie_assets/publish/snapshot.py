@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from movie_assets.settings import warehouse_path
+from movie_assets import settings as config
 
 POINTER = "CURRENT"
 PREFIX = "dashboard_"
@@ -48,9 +48,10 @@ def snapshot_dir(warehouse: Path | str | None = None) -> Path:
 
     Readers (Dash) pass no warehouse: MOVIE_SNAPSHOT_DIR, else next to the configured one.
     """
-    if warehouse is None and os.environ.get("MOVIE_SNAPSHOT_DIR"):
-        return Path(os.environ["MOVIE_SNAPSHOT_DIR"])
-    return Path(warehouse or warehouse_path()).parent / "snapshots"
+    settings = config.current()
+    if warehouse is None and settings.movie_snapshot_dir:
+        return settings.movie_snapshot_dir
+    return Path(warehouse or settings.warehouse).parent / "snapshots"
 
 
 def current(directory: Path) -> Snapshot | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -14,7 +13,7 @@ import numpy as np
 import pandas as pd
 import requests
 
-from movie_assets.settings import DATA_DIR, partition_span
+from movie_assets.settings import current, partition_span
 
 CHUNK_ROWS = 250_000  # lines per batch: about 0.2 GB in flight (docs/sources.md)
 DOWNLOAD_TIMEOUT = (10, 60)
@@ -26,7 +25,7 @@ class SourceFileError(ValueError):
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("MOVIE_SOURCE_CACHE", DATA_DIR / "source_cache"))
+    return current().source_cache
 
 
 def is_url(location: str) -> bool:

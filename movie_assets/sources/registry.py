@@ -9,7 +9,6 @@ readers only and never become config, metadata or log text (docs/sources.md).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from itertools import chain
@@ -20,33 +19,50 @@ from pydantic import PrivateAttr
 
 from movie_assets import point_in_time as pit
 from movie_assets.partitions import day_of, run_day
-from movie_assets.settings import partition_span
+from movie_assets.settings import Settings, partition_span
 from movie_assets.sources.base import KnownOn, MovieSource, ratings_batches
 from movie_assets.sources.composite import CompositeSource, parse_spec
 from movie_assets.sources.embedded import EmbeddedSource
 
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+_DEFAULTS = Settings.model_fields
 
 
 class SourceResource(dg.ConfigurableResource):
     """Chooses the reader(s) by name; downstream assets only see ``MovieSource``."""
 
-    kind: str = _env("MOVIE_SOURCE", "embedded")
-    movielens: str = _env("MOVIE_MOVIELENS")
-    kaggle: str = _env("MOVIE_KAGGLE_METADATA")
-    fred_cpi: str = _env("MOVIE_FRED_CPI")
-    watch_dir: str = _env("MOVIE_WATCH_DIR")
-    netflix: str = _env("MOVIE_NETFLIX_DIR")
-    tmdb_url: str = _env("MOVIE_TMDB_URL", "https://api.themoviedb.org/3")
-    tmdb_rate: float = float(_env("MOVIE_TMDB_RATE", "40"))
-    tmdb_workers: int = int(_env("MOVIE_TMDB_WORKERS", "8"))
-    tmdb_released_from: str = _env("MOVIE_TMDB_RELEASED_FROM")
-    tmdb_retry_seconds: float = float(_env("MOVIE_TMDB_RETRY_SECONDS", "60"))
-    tmdb_request_seconds: float = float(_env("MOVIE_TMDB_REQUEST_SECONDS", "30"))
+    kind: str = "embedded"
+    movielens: str = ""
+    kaggle: str = ""
+    fred_cpi: str = ""
+    watch_dir: str = ""
+    netflix: str = ""
+    tmdb_url: str = _DEFAULTS["movie_tmdb_url"].default
+    tmdb_rate: float = _DEFAULTS["movie_tmdb_rate"].default
+    tmdb_workers: int = _DEFAULTS["movie_tmdb_workers"].default
+    tmdb_released_from: str = ""
+    tmdb_retry_seconds: float = _DEFAULTS["movie_tmdb_retry_seconds"].default
+    tmdb_request_seconds: float = _DEFAULTS["movie_tmdb_request_seconds"].default
 
     _as_of: date | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SourceResource:
+        """The sources the environment names (docs/sources.md): the code location's default."""
+        return cls(
+            kind=settings.movie_source,
+            movielens=settings.movie_movielens,
+            kaggle=settings.movie_kaggle_metadata,
+            fred_cpi=settings.movie_fred_cpi,
+            watch_dir=settings.movie_watch_dir,
+            netflix=settings.movie_netflix_dir,
+            tmdb_url=settings.movie_tmdb_url,
+            tmdb_rate=settings.movie_tmdb_rate,
+            tmdb_workers=settings.movie_tmdb_workers,
+            tmdb_released_from=settings.movie_tmdb_released_from,
+            tmdb_retry_seconds=settings.movie_tmdb_retry_seconds,
+            tmdb_request_seconds=settings.movie_tmdb_request_seconds,
+        )
+
     _first_seen: pd.Series | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:

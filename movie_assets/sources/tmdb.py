@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -39,6 +38,7 @@ import requests
 import tenacity
 import urllib3
 
+from movie_assets.settings import current
 from movie_assets.sources.base import Received
 from movie_assets.sources.files import Rejects, cache_dir, first_partition_day, snapshot_day
 
@@ -116,7 +116,9 @@ class _Redact(logging.Filter):
 
 def _credential() -> tuple[dict, dict, str]:
     """Headers, query parameters and the secret itself, from the environment."""
-    token, key = os.environ.get(TOKEN_ENV, ""), os.environ.get(KEY_ENV, "")
+    settings = current()
+    token = settings.tmdb_bearer_token.get_secret_value()
+    key = settings.tmdb_api_key.get_secret_value()
     if token:
         return {"Authorization": f"Bearer {token}"}, {}, token
     if key:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from movie_assets.settings import current
 from movie_assets.sources import ratings_parse
 from movie_assets.sources.base import Received
 from movie_assets.sources.files import CHUNK_ROWS, Rejects, SourceFileError
@@ -39,7 +39,7 @@ def pseudonym(user: str, key: bytes) -> int:
 
 
 def watch_key() -> bytes:
-    key = os.environ.get(KEY_ENV, "")
+    key = current().movie_watch_key.get_secret_value()
     if len(key) < 16:
         raise RuntimeError(
             f"{KEY_ENV} must hold a secret of at least 16 characters to pseudonymize users"
