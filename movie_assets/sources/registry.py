@@ -24,6 +24,21 @@ from movie_assets.sources.base import KnownOn, MovieSource, ratings_batches
 from movie_assets.sources.composite import CompositeSource, parse_spec
 from movie_assets.sources.embedded import EmbeddedSource
 
+# Each field of the resource, and the setting (environment variable) it comes from.
+SETTING_OF = {
+    "kind": "movie_source",
+    "movielens": "movie_movielens",
+    "kaggle": "movie_kaggle_metadata",
+    "fred_cpi": "movie_fred_cpi",
+    "watch_dir": "movie_watch_dir",
+    "netflix": "movie_netflix_dir",
+    "tmdb_url": "movie_tmdb_url",
+    "tmdb_rate": "movie_tmdb_rate",
+    "tmdb_workers": "movie_tmdb_workers",
+    "tmdb_released_from": "movie_tmdb_released_from",
+    "tmdb_retry_seconds": "movie_tmdb_retry_seconds",
+    "tmdb_request_seconds": "movie_tmdb_request_seconds",
+}
 _DEFAULTS = Settings.model_fields
 
 
@@ -44,26 +59,12 @@ class SourceResource(dg.ConfigurableResource):
     tmdb_request_seconds: float = _DEFAULTS["movie_tmdb_request_seconds"].default
 
     _as_of: date | None = PrivateAttr(default=None)
+    _first_seen: pd.Series | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SourceResource:
         """The sources the environment names (docs/sources.md): the code location's default."""
-        return cls(
-            kind=settings.movie_source,
-            movielens=settings.movie_movielens,
-            kaggle=settings.movie_kaggle_metadata,
-            fred_cpi=settings.movie_fred_cpi,
-            watch_dir=settings.movie_watch_dir,
-            netflix=settings.movie_netflix_dir,
-            tmdb_url=settings.movie_tmdb_url,
-            tmdb_rate=settings.movie_tmdb_rate,
-            tmdb_workers=settings.movie_tmdb_workers,
-            tmdb_released_from=settings.movie_tmdb_released_from,
-            tmdb_retry_seconds=settings.movie_tmdb_retry_seconds,
-            tmdb_request_seconds=settings.movie_tmdb_request_seconds,
-        )
-
-    _first_seen: pd.Series | None = PrivateAttr(default=None)
+        return cls(**{field: getattr(settings, name) for field, name in SETTING_OF.items()})
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # A snapshot run is one day: the readers answer as of it (point_in_time), book their
