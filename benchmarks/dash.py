@@ -59,6 +59,8 @@ VIEWS = [
     "/top-movies?list=highest&min_votes=100",
     "/box-office?flagged=include",
     "/box-office?base=2000-01-01&genre=Comedy",
+    "/trends?rated=2015",
+    "/box-office?month=6",
 ]
 SETTLED = """() => {
     const root = document.getElementById('_pages_content');

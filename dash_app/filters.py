@@ -365,6 +365,8 @@ class View:
                 )
                 for key, value in changes.items():
                     values[keys.index(key)] = changed[keys.index(key)] = value
+                # Each click is a view of its own: quick clicks must not read as repeats.
+                source = f"{source} {sorted(changes.items(), key=str)}"
             f = from_values(*values[: len(bar)]) if self.bar else parse(stored)
             own = [p.parse(v) for p, v in zip(self.params, values[len(bar) :], strict=True)]
             return [*changed, f.model_dump(mode="json"), self.state(f, own, source)]

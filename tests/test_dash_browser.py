@@ -652,7 +652,8 @@ def click_point(tab, graph_id: str, x, y) -> None:
         [graph_id, x, y],
     )
     tab.mouse.move(*where_)
-    tab.wait_for_timeout(200)  # Plotly finds the hovered point before a click can use it
+    # Plotly clicks the point it hovers: wait until it shows the hover label.
+    tab.wait_for_selector(f"#{graph_id} .hoverlayer .hovertext")
     tab.mouse.click(*where_)
 
 

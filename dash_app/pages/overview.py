@@ -1,5 +1,7 @@
 """Overview: the headline numbers and the shape of the ratings."""
 
+import math
+
 import dash
 import plotly.graph_objects as go
 from dash import Input, Output, callback, html
@@ -39,9 +41,8 @@ def layout(**query):
             ),
             c.panel(
                 c.chart(ID("popularity"), height=460),
-                note="One point per cell of ratings (steps of 5%) and average rating (steps of "
-                "0.05 stars), at the mean of its movies; the colour is their Bayesian weighted "
-                "score.",
+                note="Movies per cell of ratings (steps of 5%) and average rating (steps of "
+                "0.05 stars); hover a cell for its movies.",
             ),
         ]
     )
@@ -119,29 +120,44 @@ def per_year(f: q.Filters) -> c.Figure:
 
 
 def popularity(f: q.Filters) -> c.Figure:
+    """A heatmap of movies per cell: one image, where 5,800 SVG markers (25M ratings) took
+    seconds to draw."""
     frame = q.popularity_vs_rating(f)
     if frame.empty:
         return c.message_figure(TITLES[2], c.EMPTY)
+    first_x, first_y = int(frame["count_step"].min()), int(frame["star_step"].min())
+    columns = int(frame["count_step"].max()) - first_x + 1
+    rows = int(frame["star_step"].max()) - first_y + 1
+    z = [[None] * columns for _ in range(rows)]
+    text = [[None] * columns for _ in range(rows)]
+    for cell in frame.itertuples(index=False):
+        row, column = int(cell.star_step) - first_y, int(cell.count_step) - first_x
+        z[row][column] = math.log10(cell.movies)
+        more = f"<br>and {cell.movies - 3:,} more" if cell.movies > 3 else ""
+        text[row][column] = (
+            f"{cell.movies:,} movie(s), about {cell.rating_count:,.0f} ratings, "
+            f"{cell.rating_mean:.2f} stars<br>{cell.titles}{more}"
+        )
+    decades = range(math.ceil(math.log10(frame["rating_count"].max())) + 1)
     fig = c.figure(TITLES[2], "Ratings per movie (count, log scale)", "Average rating (stars)")
     fig.add_trace(
-        go.Scatter(
-            x=frame["rating_count"],
-            y=frame["rating_mean"],
-            mode="markers",
-            text=frame["titles"]
-            + frame["movies"].map(lambda n: f"<br>and {n - 3} more" if n > 3 else ""),
-            customdata=frame["movies"],
-            name="Movies",
-            marker={
-                "size": 6,
-                "opacity": 0.6,
-                "color": frame["weighted_score"],
-                "colorscale": "Viridis",
-                "colorbar": {"title": "Weighted<br>score"},
+        {
+            "type": "heatmap",
+            # Cell centres: log10 of the ratings, stars.
+            "x": [(first_x + i) / q.COUNT_STEPS_PER_E / math.log(10) for i in range(columns)],
+            "y": [(first_y + j) / q.STAR_STEPS for j in range(rows)],
+            "z": z,
+            "text": text,
+            "hovertemplate": "%{text}<extra></extra>",
+            "hoverongaps": False,
+            "colorscale": "Viridis",
+            "colorbar": {
+                "title": {"text": "Movies"},
+                "tickvals": list(range(5)),
+                "ticktext": [f"{10**k:,}" for k in range(5)],
             },
-            hovertemplate="%{customdata:,} movie(s), about %{x:,.0f} ratings, %{y:.2f} stars"
-            "<br>%{text}<extra></extra>",
-        )
+            "name": "Movies",
+        }
     )
-    fig.update_xaxes(type="log", dtick=1)
+    fig.update_xaxes(tickvals=list(decades), ticktext=[f"{10**k:,}" for k in decades])
     return fig
