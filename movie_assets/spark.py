@@ -81,8 +81,13 @@ class SparkTables:
 
     def __init__(self, con: DuckDBPyConnection, spark, root: str):
         self.con = con
+        self.session = spark
         self.db = ibis.pyspark.connect(spark)
         self.root = root.rstrip("/")
+
+    def dataframe(self, table: ir.Table):
+        """An expression as a Spark DataFrame, for libraries that take DataFrames (MLlib)."""
+        return self.session.sql(self.db.compile(table))
 
     def snapshot(self, name: str, as_of: date) -> ir.Table:
         if not was_written(self.con, name, as_of):

@@ -15,50 +15,68 @@ and the factors of the two libraries are not interchangeable numbers.
 
 from __future__ import annotations
 
-import ibis
-import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from movie_assets.model import als
 from movie_assets.model.svd import Factors
 
+# Saved MLlib models live under the engine's warehouse, beside its tables.
+MODELS = "_models"
 
-def baseline(ratings: ir.Table, **options) -> tuple[float, pd.Series, pd.Series]:
-    """``als.baseline`` as engine expressions: global mean, user and item biases by id."""
+
+def baseline(ratings, **options) -> tuple[float, pd.Series, pd.Series]:
+    """``als.baseline`` in the engine: global mean, user and item biases by id.
+
+    Each half-epoch is checkpointed: without it every bias table carries the plan of
+    all the epochs before it, and Spark's planning time grows with each epoch (ten
+    epochs did not finish in minutes on 1,600 ratings).
+    """
+    from pyspark.sql import functions as F
+
     opts = {**als.BASELINE, **options}
-    mu = float(ratings.rating.mean().execute())
-    bu = ratings.select("user_id").distinct().mutate(bias=ibis.literal(0.0))
+    data = ratings.select(
+        F.col("user_id").cast("long").alias("user_id"),
+        F.col("movie_id").cast("long").alias("movie_id"),
+        F.col("rating").cast("double").alias("rating"),
+    )
+    mu = float(data.agg(F.avg("rating")).first()[0])
+    bu = data.select("user_id").distinct().withColumn("bias", F.lit(0.0))
     for _ in range(opts["n_epochs"]):  # items first, as Surprise does
-        bi = _biases(ratings, bu, "movie_id", "user_id", opts["reg_i"], mu)
-        bu = _biases(ratings, bi, "user_id", "movie_id", opts["reg_u"], mu)
+        bi = _biases(data, bu, "movie_id", "user_id", opts["reg_i"], mu)
+        bu = _biases(data, bi, "user_id", "movie_id", opts["reg_u"], mu)
     return mu, _by_id(bu, "user_id"), _by_id(bi, "movie_id")
 
 
-def _biases(ratings: ir.Table, other: ir.Table, key: str, other_key: str, reg: float, mu: float):
+def _biases(ratings, other, key: str, other_key: str, reg: float, mu: float):
     """One half-epoch: each ``key``'s regularized mean residual given the other side's biases."""
-    joined = ratings.join(other, other_key)
-    sums = joined.group_by(key).aggregate(
-        s=(joined.rating - mu - joined.bias).sum(), n=joined.count()
+    from pyspark.sql import functions as F
+
+    sums = (
+        ratings.join(other, other_key)
+        .groupBy(key)
+        .agg(
+            F.sum(F.col("rating") - mu - F.col("bias")).alias("s"),
+            F.count("*").alias("n"),
+        )
     )
-    return sums.select(key, bias=sums.s / (reg + sums.n)).cache()
+    return sums.select(key, (F.col("s") / (reg + F.col("n"))).alias("bias")).localCheckpoint()
 
 
-def _by_id(biases: ir.Table, key: str) -> pd.Series:
-    return biases.execute().set_index(key)["bias"].sort_index()
+def _by_id(biases, key: str) -> pd.Series:
+    return biases.toPandas().set_index(key)["bias"].astype("float64").sort_index()
 
 
 def fit(
     spark_df,
-    ratings: ir.Table,
     params: dict | None = None,
     seed: int = 0,
     baseline_options: dict | None = None,
 ):
     """MLlib ALS on the snapshot's ratings; returns (Factors, the fitted MLlib model).
 
-    ``spark_df`` is the same ratings as a Spark DataFrame (MLlib takes DataFrames, not
-    Ibis expressions). Ids must fit MLlib's 32-bit integers.
+    ``spark_df`` is the ratings as a Spark DataFrame (MLlib takes DataFrames, not Ibis
+    expressions). Ids must fit MLlib's 32-bit integers.
     """
     from pyspark.ml.recommendation import ALS
 
@@ -77,7 +95,7 @@ def fit(
         itemCol="movie_id",
         ratingCol="rating",
     ).fit(data)
-    mu, bu, bi = baseline(ratings, **(baseline_options or {}))
+    mu, bu, bi = baseline(spark_df, **(baseline_options or {}))
     users = _vectors(model.userFactors.toPandas())
     items = _vectors(model.itemFactors.toPandas())
     factors = Factors(
@@ -106,3 +124,83 @@ def top_for_all_users(model, n: int = 10) -> pd.DataFrame:
         for rank, item in enumerate(items, start=1)
     ]
     return pd.DataFrame(rows, columns=["user_id", "rank", "movie_id", "score"])
+
+
+def model_path(root: str, day) -> str:
+    """Where the day's MLlib model is saved, beside the engine tables (MLlib's own format)."""
+    return f"{root.rstrip('/')}/{MODELS}/recommender/as_of={day.isoformat()}"
+
+
+def recommend(model, ratings, n: int = 10):
+    """Top n unseen movies per user, ranked by MLlib; most-popular for cold users.
+
+    A Spark DataFrame of (user_id, rank, movie_id, score, source). MLlib ranks rated
+    movies too, so a warm user is asked for n + their rated count (rounded up to a
+    power of two: one ``recommendForUserSubset`` job per bucket, about log2 of the
+    heaviest user's count); dropping the rated ones leaves at least n. One
+    ``recommendForAllUsers`` with the heaviest user's count would score that many
+    movies for every user. Ties in score go to the lower movie id, as in ``als.top_k``.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    rated = ratings.select(
+        F.col("user_id").cast("long").alias("user_id"),
+        F.col("movie_id").cast("long").alias("movie_id"),
+    )
+    per_user = rated.groupBy("user_id").agg(F.count("*").alias("rated"))
+    items = model.itemFactors.count()
+    warm = per_user.filter(F.col("rated") >= als.MIN_USER_RATINGS).withColumn(
+        "k", F.least(F.pow(2, F.ceil(F.log2(F.col("rated") + n))).cast("int"), F.lit(items))
+    )
+    personal = None
+    for (k,) in warm.select("k").distinct().collect():
+        users = warm.filter(F.col("k") == k).select(F.col("user_id").cast("int").alias("user_id"))
+        part = model.recommendForUserSubset(users, int(k))
+        personal = part if personal is None else personal.unionByName(part)
+    candidates = []
+    if personal is not None:
+        picked = personal.select("user_id", F.explode("recommendations").alias("r"))
+        candidates.append(
+            picked.select(
+                F.col("user_id").cast("long").alias("user_id"),
+                F.col("r.movie_id").cast("long").alias("movie_id"),
+                F.col("r.rating").cast("double").alias("score"),
+                F.lit("personalized").alias("source"),
+            )
+        )
+    # A cold user has rated fewer than MIN_USER_RATINGS movies: the most rated n + that many
+    # hold n unseen ones.
+    popular = (
+        rated.groupBy("movie_id")
+        .agg(F.count("*").cast("double").alias("score"))
+        .orderBy(F.desc("score"), "movie_id")
+        .limit(n + als.MIN_USER_RATINGS)
+    )
+    cold = per_user.filter(F.col("rated") < als.MIN_USER_RATINGS).select("user_id")
+    candidates.append(cold.crossJoin(popular).withColumn("source", F.lit("popular_cold_start")))
+    every = candidates[0]
+    for more in candidates[1:]:
+        every = every.unionByName(more)
+    unseen = every.join(rated, ["user_id", "movie_id"], "left_anti")
+    order = Window.partitionBy("user_id").orderBy(F.desc("score"), "movie_id")
+    ranked = unseen.withColumn("rank", F.row_number().over(order).cast("long"))
+    return ranked.filter(F.col("rank") <= n).select(
+        "user_id", "rank", "movie_id", "score", "source"
+    )
+
+
+def violations(top, ratings):
+    """The ``unseen_only`` and ``every_user`` checks' failing rows, computed by the engine."""
+    from pyspark.sql import functions as F
+
+    rated = ratings.select(
+        F.col("user_id").cast("long").alias("user_id"),
+        F.col("movie_id").cast("long").alias("movie_id"),
+    )
+    seen = top.join(rated, ["user_id", "movie_id"]).toPandas()
+    movies = rated.select("movie_id").distinct().count()
+    per_user = rated.groupBy("user_id").agg(F.count("*").alias("rated"))
+    could = per_user.filter(F.col("rated") < movies).select("user_id")
+    missing = could.join(top.select("user_id").distinct(), "user_id", "left_anti").toPandas()
+    return seen, missing

@@ -42,17 +42,12 @@ def ratings(tmp_path_factory) -> tuple[pd.DataFrame, str]:
 
 @pytest.fixture(scope="module")
 def fitted(ratings):
-    import ibis
-
     from movie_assets import spark, spark_als
 
-    frame, path = ratings
-    session = spark.session()
-    db = ibis.pyspark.connect(session)
+    _, path = ratings
     params = {"factors": 8, "iterations": 6, "regularization": 0.05, "alpha": 1.0}
     return spark_als.fit(
-        session.read.parquet(path),
-        db.read_parquet(path),
+        spark.session().read.parquet(path),
         params,
         seed=1,
         baseline_options={"n_epochs": EPOCHS},

@@ -26,6 +26,7 @@ from movie_assets.model import (
     ranking,
     rating_models,
     scale_eval,
+    scale_model,
     svd,
     tuning,
 )
@@ -168,7 +169,7 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     group_name=GROUP,
     kinds={"duckdb", "surprise"},
     deps=["ratings"],
-    check_specs=[checks.schema_spec("svd_tuning")],
+    check_specs=[*checks.table_specs("svd_tuning")],
 )
 def svd_tuning(
     context: dg.AssetExecutionContext, config: TuningConfig, duckdb: DuckDBResource
@@ -265,7 +266,7 @@ def _warm_start(
     kinds={"duckdb", "surprise"},
     deps=["ratings", WEEKLY_TUNING],
     check_specs=[
-        checks.schema_spec("recommender"),
+        *checks.table_specs("recommender"),
         checks.spec("recommender", "tuning_fresh", TUNING_FRESH_DESCRIPTION, blocking=False),
     ],
 )
@@ -281,10 +282,9 @@ def recommender(
     day = snapshot_day(context)
     eng = engine(duckdb, day)
     if eng.model == "als":
-        data = _arrays(duckdb, day)
         params, tuned_as_of, fresh = _tuned(duckdb, day, ALS_SEARCH)
         start, how = _warm_start(duckdb, day, {**als.DEFAULT_PARAMS, **params}, tuned_as_of)
-        factors = als.fit(data, params, config.seed, start)
+        factors, trained = scale_model.of(duckdb).fit(day, params, config.seed, start, how)
         return write_partition(
             context,
             duckdb,
@@ -297,9 +297,8 @@ def recommender(
                 "params": {**als.DEFAULT_PARAMS, **params},
                 "confidence": "1 + alpha * rating",
                 "tuned_as_of": tuned_as_of or "untuned: no svd_tuning in the last week",
-                "fit": how,
+                **trained,
                 "seed": config.seed,
-                "trained_on": len(data),
             },
             extra_checks=[fresh],
         )
@@ -329,7 +328,7 @@ def recommender(
     group_name=GROUP,
     kinds={"duckdb", "surprise", "numpy"},
     deps=["ratings", "svd_tuning"],
-    check_specs=[checks.schema_spec("model_metrics")],
+    check_specs=[*checks.table_specs("model_metrics")],
 )
 def model_metrics(
     context: dg.AssetExecutionContext, config: MetricsConfig, duckdb: DuckDBResource
@@ -497,7 +496,7 @@ def _fill_short_lists(
     kinds={"duckdb", "numpy"},
     deps=["recommender", "ratings", WEEKLY_TUNING],
     check_specs=[
-        checks.schema_spec("recommendations"),
+        *checks.table_specs("recommendations"),
         checks.spec(
             "recommendations", "unseen_only", "No user is recommended a movie they already rated."
         ),
@@ -518,10 +517,9 @@ def recommendations(
     factors = svd.Factors.from_table(table)
     if _model_of(table) == "als":
         eng = Engine("als", "the recommender table holds ALS factors")
-        data = _arrays(duckdb, day)
         ranking_params, fresh = {}, _tuned(duckdb, day, ALS_SEARCH)[2]
-        top = als.recommend(data, factors).assign(as_of=pd.Timestamp(day))
-        seen, missing = als.unseen_violations(data, top), als.missing_lists(data, top)
+        top, seen, missing, ranked = scale_model.of(duckdb).recommend(day, factors)
+        top = top.assign(as_of=pd.Timestamp(day))
     else:
         eng = Engine("svd", "the recommender table holds Surprise SVD factors")
         (ratings,) = _read(duckdb, day, "ratings")
@@ -529,6 +527,7 @@ def recommendations(
         top = recommend(ratings, factors, ranking_params).assign(as_of=pd.Timestamp(day))
         seen = top.merge(ratings[["user_id", "movie_id"]], on=["user_id", "movie_id"])
         missing = missing_lists(top, ratings)
+        ranked = {}
     return write_partition(
         context,
         duckdb,
@@ -543,6 +542,7 @@ def recommendations(
         ],
         metadata={
             **eng.metadata,
+            **ranked,
             "users": int(top["user_id"].nunique()),
             "cold_start_users": int(top.loc[top["source"] != "personalized", "user_id"].nunique()),
             "ranking_params": ranking_params,
@@ -625,7 +625,7 @@ def popular_neighbours(
     group_name=GROUP,
     kinds={"duckdb", "numpy"},
     deps=["recommender", "ratings", "movies"],
-    check_specs=[checks.schema_spec("similar_movies")],
+    check_specs=[*checks.table_specs("similar_movies")],
 )
 def similar_movies(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource
