@@ -32,6 +32,25 @@ def schema_spec(asset: str, blocking: bool = True) -> dg.AssetCheckSpec:
     )
 
 
+def reference_name(column: str, parent: str) -> str:
+    return f"{column}_in_{parent}"
+
+
+def table_specs(asset: str) -> list[dg.AssetCheckSpec]:
+    """The table's declared rules: its Pandera model, then one check per reference."""
+    return [
+        schema_spec(asset),
+        *(
+            spec(
+                asset,
+                reference_name(column, parent),
+                f"Every {column} exists in {parent} as of the same day.",
+            )
+            for column, parent in TABLES[asset].references
+        ),
+    ]
+
+
 def spec(asset: str, name: str, description: str, blocking: bool = True) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(name=name, asset=asset, blocking=blocking, description=description)
 
@@ -117,13 +136,6 @@ class SchemaTally:
                 "rows": self.rows,
             },
         )
-
-
-def foreign_key(
-    check_name: str, frame: pd.DataFrame, column: str, parent: pd.Series, parent_name: str
-) -> dg.AssetCheckResult:
-    orphans = frame[~frame[column].isin(parent)]
-    return failing_rows(check_name, orphans, parent=parent_name)
 
 
 def rows_present(expected: pd.Series, written: pd.Series) -> dg.AssetCheckResult:

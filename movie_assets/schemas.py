@@ -519,6 +519,9 @@ class Table:
     model: type[Base]
     partition_column: str
     order: tuple[str, ...] = ()  # read order where no key is declared (raw tables)
+    # (column, parent table): every value exists in the parent's snapshot of the same day.
+    # The key is the model's Config.unique; checks.table_specs makes a check of each.
+    references: tuple[tuple[str, str], ...] = ()
 
     @property
     def sort_key(self) -> list[str]:
@@ -534,8 +537,11 @@ class Table:
         return self.partition_column != "as_of"
 
 
-def _snapshot(name: str, model: type[Base], order: tuple[str, ...] = ()) -> Table:
-    return Table(name, model, "as_of", order)
+def _snapshot(
+    name: str, model: type[Base], order: tuple[str, ...] = (), **references: str
+) -> Table:
+    """A snapshot table; keyword arguments name its references (column=parent)."""
+    return Table(name, model, "as_of", order, tuple(references.items()))
 
 
 TABLES: dict[str, Table] = {
@@ -549,26 +555,26 @@ TABLES: dict[str, Table] = {
         _snapshot("raw_tags", RawTags, ("user_id", "movie_id", "timestamp")),
         _snapshot("movies", Movies),
         _snapshot("genres", Genres),
-        _snapshot("movie_genres", MovieGenres),
+        _snapshot("movie_genres", MovieGenres, movie_id="movies", genre_id="genres"),
         _snapshot("films", Films),
-        _snapshot("film_links", FilmLinks),
-        _snapshot("tags", Tags),
-        _snapshot("ratings", Ratings),
+        _snapshot("film_links", FilmLinks, movie_id="movies", film_id="films"),
+        _snapshot("tags", Tags, movie_id="movies"),
+        _snapshot("ratings", Ratings, movie_id="movies"),
         _snapshot("cpi_monthly", CpiMonthly),
-        _snapshot("movie_features", MovieFeatures),
+        _snapshot("movie_features", MovieFeatures, movie_id="movies"),
         _snapshot("user_features", UserFeatures),
         _snapshot("genre_daily", GenreDaily),
         _snapshot("viewing_hourly", ViewingHourly),
-        _snapshot("trending", Trending),
+        _snapshot("trending", Trending, movie_id="movies"),
         _snapshot("fact_ratings", FactRatings),
         _snapshot("dim_movie", DimMovie),
         _snapshot("dim_user", DimUser),
         _snapshot("dim_date", DimDate),
         _snapshot("recommender", Recommender),
         _snapshot("model_metrics", ModelMetrics),
-        _snapshot("recommendations", Recommendations),
+        _snapshot("recommendations", Recommendations, movie_id="movies"),
         _snapshot("svd_tuning", SvdTuning),
-        _snapshot("similar_movies", SimilarMovies),
+        _snapshot("similar_movies", SimilarMovies, movie_id="movies"),
         _snapshot("movie_communities", MovieCommunities),
         _snapshot("movie_centrality", MovieCentrality),
         Table("rejects", Rejects, "partition_date"),

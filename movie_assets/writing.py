@@ -81,6 +81,11 @@ def write_partition_batches(
             with_rejects=with_rejects,
             on_batch=tally.add,
         )
+        if TABLES[table].references:  # declared on snapshot tables only: first == last
+            tables = engine.Tables(con)
+            references = reference_results(tables, table, tables.snapshot(table, first), first)
+        else:
+            references = []
     info = {
         "dagster/row_count": written,
         "window": f"{first}..{last}",
@@ -94,7 +99,7 @@ def write_partition_batches(
     context.log.info(f"{table}: wrote {written} rows for {first}..{last}")
     return dg.MaterializeResult(
         metadata={**info, **(metadata or {})},
-        check_results=[tally.schema.result(), *extra_checks],
+        check_results=[tally.schema.result(), *references, *extra_checks],
     )
 
 
@@ -161,6 +166,7 @@ def write_engine(
         rows = tables.replace(table, day, engine.conformed(out.rows, table), rejects)
         written = tables.snapshot(table, day)
         results = [engine_schema_result(written, table, rows)]
+        results += reference_results(tables, table, written, day)
         info = {"dagster/row_count": rows, "window": f"{day}..{day}"}
         if out.rejects is not None:
             reasons = (
@@ -207,18 +213,20 @@ def engine_schema_result(written: ir.Table, table: str, rows: int) -> dg.AssetCh
     )
 
 
-def engine_foreign_key(check_name: str, column: str, parent: str) -> EngineCheck:
-    """Every value of ``column`` exists in the parent snapshot of the same day."""
-
-    def check(tables: engine.Tables, written: ir.Table) -> dg.AssetCheckResult:
-        day = written.as_of.max().execute()
+def reference_results(
+    tables, table: str, written: ir.Table, day: date
+) -> list[dg.AssetCheckResult]:
+    """The table's declared references (schemas.Table.references), counted in the engine."""
+    results = []
+    for column, parent in TABLES[table].references:
         keys = tables.snapshot(parent, day)[column]
         orphans = written.filter(~written[column].isin(keys))
-        return checks.failing_rows(
-            check_name,
-            orphans.limit(checks.SAMPLE_ROWS).execute(),
-            parent=parent,
-            failures=int(orphans.count().execute()),
+        results.append(
+            checks.failing_rows(
+                checks.reference_name(column, parent),
+                orphans.limit(checks.SAMPLE_ROWS).execute(),
+                parent=parent,
+                failures=int(orphans.count().execute()),
+            )
         )
-
-    return check
+    return results

@@ -1,10 +1,14 @@
 """Each check passes on the real tables and fails on a copy corrupted on purpose."""
 
+from datetime import date
+
+import ibis
 import pandas as pd
 import pytest
 
-from movie_assets import checks
+from movie_assets import checks, engine
 from movie_assets.schemas import TABLES, conform
+from movie_assets.writing import reference_results
 
 AS_OF = "2016-10-16"
 
@@ -47,11 +51,18 @@ def test_schema_reports_a_missing_column(tables):
     assert not result.passed
 
 
-def test_movie_exists(tables):
-    ratings, movies = tables["ratings"], tables["movies"]["movie_id"]
-    assert checks.foreign_key("movie_exists", ratings, "movie_id", movies, "movies").passed
-    orphaned = ratings.assign(movie_id=ratings["movie_id"].mask(ratings.index < 4, -1))
-    result = checks.foreign_key("movie_exists", orphaned, "movie_id", movies, "movies")
+def test_a_declared_reference_fails_on_orphans(full_warehouse):
+    """ratings.movie_id references movies (schemas.TABLES): the generated check counts orphans."""
+    assert ("movie_id", "movies") in TABLES["ratings"].references
+    with full_warehouse.connect() as con:
+        tables = engine.Tables(con)
+        day = date.fromisoformat(AS_OF)
+        written = tables.snapshot("ratings", day)
+        (result,) = reference_results(tables, "ratings", written, day)
+        assert result.passed and result.check_name == "movie_id_in_movies"
+        frame = written.execute()
+        orphaned = frame.assign(movie_id=frame["movie_id"].mask(frame.index < 4, -1))
+        (result,) = reference_results(tables, "ratings", ibis.memtable(orphaned), day)
     assert not result.passed and _failures(result) == 4
 
 

@@ -7,7 +7,7 @@ from movie_assets import checks
 from movie_assets.clean import transforms as t
 from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.warehouse import read_snapshot
-from movie_assets.writing import Output, engine_foreign_key, write_engine, write_partition
+from movie_assets.writing import Output, write_engine, write_partition
 
 GROUP = "clean"
 ALL_EVENTS = dg.AssetDep("raw_ratings", partition_mapping=dg.AllPartitionMapping())
@@ -30,7 +30,7 @@ def _clean_asset(name: str, upstream: str, clean, description: str, extra=()):
         kinds={"duckdb", "pandas"},
         deps=[upstream],
         description=description,
-        check_specs=[checks.schema_spec(name), _reconciles(name), *(s for s, _ in extra)],
+        check_specs=[*checks.table_specs(name), _reconciles(name), *(s for s, _ in extra)],
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         day = snapshot_day(context)
@@ -43,7 +43,7 @@ def _clean_asset(name: str, upstream: str, clean, description: str, extra=()):
     return _asset
 
 
-def _write_cleaned(context, duckdb, name: str, raw, cleaned, day, checks_of):
+def _write_cleaned(context, duckdb, name: str, raw, cleaned, day, checks_of=lambda frame: []):
     """A cleaner's (rows, rejects) as the day's snapshot: raw = clean + rejected is checked."""
     frame, rejects = cleaned
     return write_partition(
@@ -60,13 +60,9 @@ def _write_cleaned(context, duckdb, name: str, raw, cleaned, day, checks_of):
 
 
 def _write_known_movies(context, duckdb, name: str, clean, raw, movie_rows, day):
-    """Clean rows that belong to a catalogue movie: rejects, reconciliation, movie_exists."""
-    known = movie_rows["movie_id"]
-
-    def movie_exists(frame):
-        return [checks.foreign_key("movie_exists", frame, "movie_id", known, "movies")]
-
-    return _write_cleaned(context, duckdb, name, raw, clean(raw, known, day), day, movie_exists)
+    """Clean rows that belong to a catalogue movie, with their rejects and reconciliation."""
+    rows = clean(raw, movie_rows["movie_id"], day)
+    return _write_cleaned(context, duckdb, name, raw, rows, day)
 
 
 movies = _clean_asset(
@@ -107,7 +103,7 @@ def _genre_asset(name: str, pick: int, description: str):
         kinds={"duckdb"},
         deps=["movies"],
         description=description,
-        check_specs=[checks.schema_spec(name)],
+        check_specs=[*checks.table_specs(name)],
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         day = snapshot_day(context)
@@ -128,7 +124,7 @@ movie_genres = _genre_asset("movie_genres", 1, "Movie-to-genre pairs.")
     kinds={"duckdb"},
     deps=["movies", "films", "raw_links"],
     check_specs=[
-        checks.schema_spec("film_links"),
+        *checks.table_specs("film_links"),
         checks.spec("film_links", "links_resolve", "Every link points at a known movie and film."),
     ],
 )
@@ -169,8 +165,7 @@ def film_links(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.
     kinds={"duckdb", "pandas"},
     deps=["raw_tags", "movies"],
     check_specs=[
-        checks.schema_spec("tags"),
-        checks.spec("tags", "movie_exists", "Every tag's movie exists in movies."),
+        *checks.table_specs("tags"),
         _reconciles("tags"),
     ],
 )
@@ -189,8 +184,7 @@ def tags(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Materi
     kinds={"duckdb", "ibis"},
     deps=[ALL_EVENTS, "movies"],
     check_specs=[
-        checks.schema_spec("ratings"),
-        checks.spec("ratings", "movie_exists", "Every rating's movie exists in movies."),
+        *checks.table_specs("ratings"),
         _reconciles("ratings"),
     ],
 )
@@ -207,11 +201,4 @@ def ratings(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Mat
         rows, rejects = t.clean_ratings(raw, tables.snapshot("movies", day), day)
         return Output(rows, rejects, received=raw)
 
-    return write_engine(
-        context,
-        duckdb,
-        "ratings",
-        day,
-        build,
-        extra_checks=[engine_foreign_key("movie_exists", "movie_id", "movies")],
-    )
+    return write_engine(context, duckdb, "ratings", day, build)

@@ -30,7 +30,7 @@ def _read(duckdb: DuckDBResource, day, *names: str) -> list[pd.DataFrame]:
     kinds={"duckdb", "pandas"},
     deps=["movies", "ratings", "films", "film_links", "cpi_monthly"],
     check_specs=[
-        checks.schema_spec("movie_features"),
+        *checks.table_specs("movie_features"),
         checks.spec(
             "movie_features",
             "weighted_score_between",
@@ -86,7 +86,7 @@ def _engine_feature(name: str, inputs: list[str], build, description: str):
         kinds={"duckdb", "ibis"},
         deps=inputs,
         description=description,
-        check_specs=[checks.schema_spec(name)],
+        check_specs=[*checks.table_specs(name)],
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         day = snapshot_day(context)

@@ -52,7 +52,7 @@ def _metadata(g, config: GraphConfig) -> dict:
     group_name=GROUP,
     kinds={"duckdb", "networkx"},
     deps=["ratings", "movies"],
-    check_specs=[checks.schema_spec("movie_communities")],
+    check_specs=[*checks.table_specs("movie_communities")],
 )
 def movie_communities(
     context: dg.AssetExecutionContext, config: GraphConfig, duckdb: DuckDBResource
@@ -80,7 +80,7 @@ def movie_communities(
     group_name=GROUP,
     kinds={"duckdb", "networkx"},
     deps=["ratings", "movies"],
-    check_specs=[checks.schema_spec("movie_centrality")],
+    check_specs=[*checks.table_specs("movie_centrality")],
 )
 def movie_centrality(
     context: dg.AssetExecutionContext, config: GraphConfig, duckdb: DuckDBResource

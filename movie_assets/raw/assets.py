@@ -38,7 +38,7 @@ def _parse_rejects(received: Received, source: str) -> pd.DataFrame:
     group_name=GROUP,
     kinds={"duckdb"},
     check_specs=[
-        checks.schema_spec("raw_ratings"),
+        *checks.table_specs("raw_ratings"),
         checks.spec(
             "raw_ratings",
             "rows_present",
@@ -94,7 +94,7 @@ def _snapshot_asset(name: str, read, description: str):
         group_name=GROUP,
         kinds={"duckdb"},
         description=description,
-        check_specs=[checks.schema_spec(name)],
+        check_specs=[*checks.table_specs(name)],
     )
     def _asset(
         context: dg.AssetExecutionContext, duckdb: DuckDBResource, source: SourceResource
