@@ -6,7 +6,6 @@ layout and callbacks. Data comes only from the published snapshot (dash_app.data
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dash
@@ -14,9 +13,10 @@ from dash import Dash, Input, Output, State, callback, clientside_callback, dcc,
 
 from dash_app import data, inputs
 from dash_app import filters as _filters  # noqa: F401  (registers the URL writer)
+from movie_assets.settings import current
 
 # How often the browser asks whether a newer snapshot was published (milliseconds).
-POLL_MS = int(os.environ.get("MOVIE_DASH_POLL_MS", "10000"))
+POLL_MS = current().movie_dash_poll_ms
 
 app = Dash(
     "dash_app",

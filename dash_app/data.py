@@ -14,7 +14,6 @@ without one, or for a day not published, the pointer's snapshot answers.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from datetime import date, datetime
 from pathlib import Path
@@ -24,12 +23,13 @@ import duckdb
 import flask
 import pandas as pd
 
+from movie_assets import settings
 from movie_assets.publish import snapshot
 
 # Gunicorn runs several workers on two cores: keep each one's DuckDB small.
 DUCKDB_CONFIG = {
-    "threads": os.environ.get("MOVIE_DASH_DUCKDB_THREADS", "2"),
-    "memory_limit": os.environ.get("MOVIE_DASH_DUCKDB_MEMORY", "1GB"),
+    "threads": settings.current().movie_dash_duckdb_threads,
+    "memory_limit": settings.current().movie_dash_duckdb_memory,
 }
 CACHE_SIZE = 1024
 OPEN_FILES = 4  # the newest snapshot and a few past days readers travel to

@@ -18,6 +18,10 @@ from movie_assets.build import BuildReport, build
 from movie_assets.definitions import build_defs
 from movie_assets.resources import build_resources
 
+# Fixtures shared across modules, available to every test without an import.
+from tests.dash_fixtures import browser, page, published, server  # noqa: F401
+from tests.fixtures_sources import http_files  # noqa: F401
+
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 

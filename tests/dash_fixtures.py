@@ -1,6 +1,6 @@
 """Fixtures for the Dash tests: a real gunicorn server on a published snapshot, headless Chromium.
 
-Import the fixtures into a test module (``from tests.dash_fixtures import *``).
+tests/conftest.py imports the fixtures, so every test module can ask for them.
 The browser is Debian's chromium driven by Playwright (never ``playwright install``).
 """
 

@@ -29,17 +29,13 @@ from movie_assets.partitions import last_partition_key
 from movie_assets.publish import snapshot
 from movie_assets.publish.assets import RATING_ROLLUPS
 from movie_assets.resources import build_resources
-from tests.dash_fixtures import (  # noqa: F401
+from tests.dash_fixtures import (
     PAGES,
     Published,
-    browser,
     copy_published,
     figure,
     grid_rows,
-    page,
-    published,
     screenshot,
-    server,
     settle,
     start_server,
 )
@@ -59,7 +55,7 @@ HEADINGS = {
 MOVIES = "movie_features m"
 
 
-def open_page(tab, server, path: str) -> None:  # noqa: F811
+def open_page(tab, server, path: str) -> None:
     tab.goto(server.url + path)
     settle(tab)
 
@@ -114,7 +110,7 @@ def published_day(snap: Published) -> str:
     return f"{snap.query('SELECT as_of FROM snapshot_info')['as_of'][0]:%Y-%m-%d}"
 
 
-def test_every_page_renders_titled_charts(page, server, published):  # noqa: F811
+def test_every_page_renders_titled_charts(page, server, published):
     for name, path in PAGES.items():
         open_page(page, server, path)
         assert page.locator("h1").first.inner_text() == HEADINGS[name]
@@ -134,7 +130,7 @@ def test_every_page_renders_titled_charts(page, server, published):  # noqa: F81
     assert page.inner_text("#overview-average_rating") == f"{kpis['mean']:.2f} ★"
 
 
-def test_filters_change_charts_and_the_url(page, server, published):  # noqa: F811
+def test_filters_change_charts_and_the_url(page, server, published):
     open_page(page, server, "/")
     choose(page, bar("genre"), "Comedy")
     choose(page, bar("era"), "Modern")
@@ -160,7 +156,7 @@ def test_filters_change_charts_and_the_url(page, server, published):  # noqa: F8
     screenshot(page, "overview_filtered")
 
 
-def test_a_url_restores_its_filters_across_pages(page, server, published):  # noqa: F811
+def test_a_url_restores_its_filters_across_pages(page, server, published):
     search = (
         "?year_from=1980&year_to=2005&genre=Drama&genre=War&min_rating=3.5"
         "&rating_category=Good&rating_category=Excellent&era=Modern&era=New+Hollywood"
@@ -206,7 +202,7 @@ def test_a_url_restores_its_filters_across_pages(page, server, published):  # no
     screenshot(page, "top_movies_from_url")
 
 
-def test_csv_download_holds_the_grid_rows(page, server, published, tmp_path):  # noqa: F811
+def test_csv_download_holds_the_grid_rows(page, server, published, tmp_path):
     open_page(page, server, "/top-movies?genre=Drama")
     page.get_by_label("Most rated").check()
     settle(page)
@@ -233,7 +229,7 @@ def test_csv_download_holds_the_grid_rows(page, server, published, tmp_path):  #
     assert csv["Weighted score (stars)"].tolist() == pytest.approx(rows["weighted_score"].tolist())
 
 
-def test_empty_results_say_so(page, server, published):  # noqa: F811
+def test_empty_results_say_so(page, server, published):
     search = "?min_rating=5&rating_category=Poor"
     sql, params = where(min_rating=5, rating_categories=["Poor"])
     assert published.query(f"SELECT count(*) AS n FROM {MOVIES} WHERE {sql}", params)["n"][0] == 0
@@ -249,7 +245,7 @@ def test_empty_results_say_so(page, server, published):  # noqa: F811
     screenshot(page, "empty_result")
 
 
-def test_trends_grain(page, server, published):  # noqa: F811
+def test_trends_grain(page, server, published):
     open_page(page, server, "/trends")
     page.get_by_label("Year", exact=True).check()
     settle(page)
@@ -261,7 +257,7 @@ def test_trends_grain(page, server, published):  # noqa: F811
     assert drawn["y"] == expected["n"].tolist()
 
 
-def test_box_office_in_a_chosen_base_month(page, server, published):  # noqa: F811
+def test_box_office_in_a_chosen_base_month(page, server, published):
     open_page(page, server, "/box-office")
     assert "not available" in page.inner_text("#box-budget")
     choose(page, "#box-base", "January 2000", search="January 2000")
@@ -285,7 +281,7 @@ def test_box_office_in_a_chosen_base_month(page, server, published):  # noqa: F8
     screenshot(page, "box_office_2000")
 
 
-def test_viewing_patterns(page, server, published):  # noqa: F811
+def test_viewing_patterns(page, server, published):
     open_page(page, server, "/viewing")
     cells = published.query(
         "SELECT weekday, hour, rating_count FROM viewing_hourly ORDER BY weekday, hour"
@@ -310,7 +306,7 @@ def test_viewing_patterns(page, server, published):  # noqa: F811
     assert [r["movie_id"] for r in rows] == trending["movie_id"].tolist()
 
 
-def test_recommendations(page, server, published):  # noqa: F811
+def test_recommendations(page, server, published):
     open_page(page, server, "/recommendations")
     user = int(
         published.query("SELECT user_id FROM recommendations ORDER BY user_id DESC")["user_id"][0]
@@ -343,7 +339,7 @@ def test_recommendations(page, server, published):  # noqa: F811
     assert len(grid_rows(page, "similar")) == 10
 
 
-def test_data_quality_page(page, server, published):  # noqa: F811
+def test_data_quality_page(page, server, published):
     open_page(page, server, "/data-quality")
     checks = published.query("SELECT asset, check_name, status FROM dq_checks")
     rows = grid_rows(page, "checks")
@@ -410,7 +406,7 @@ def top_20(snap: Published) -> list[str]:
     )["title"].tolist()
 
 
-def test_materializing_while_the_app_is_queried(full_warehouse, page, tmp_path):  # noqa: F811
+def test_materializing_while_the_app_is_queried(full_warehouse, page, tmp_path):
     warehouse = copy_published(full_warehouse.path, tmp_path / "live")
     directory = snapshot.snapshot_dir(warehouse)
     copy = Published(directory)
@@ -507,7 +503,7 @@ LAYOUT_PROBLEMS = """() => {
 
 
 @pytest.mark.parametrize("width", [1400, 400])
-def test_every_page_is_readable_at(browser, server, width):  # noqa: F811
+def test_every_page_is_readable_at(browser, server, width):
     context = browser.new_context(viewport={"width": width, "height": 900})
     tab = context.new_page()
     errors = []
@@ -538,7 +534,7 @@ def controls(tab) -> dict:
     }
 
 
-def test_back_and_forward_restore_every_view(page, server):  # noqa: F811
+def test_back_and_forward_restore_every_view(page, server):
     open_page(page, server, "/trends")
     views = [controls(page)]
     page.get_by_label("Year", exact=True).check()
@@ -583,7 +579,7 @@ def test_back_and_forward_restore_every_view(page, server):  # noqa: F811
     assert "per year" in drawn["layout"]["title"]["text"]
 
 
-def test_box_office_leaves_flagged_grosses_out_and_says_the_answer(page, server, published):  # noqa: F811
+def test_box_office_leaves_flagged_grosses_out_and_says_the_answer(page, server, published):
     flags = published.query(
         """SELECT CASE
               WHEN box_office_nominal < 1000 THEN 'small'
@@ -623,7 +619,7 @@ def test_box_office_leaves_flagged_grosses_out_and_says_the_answer(page, server,
     assert page.is_checked("#box-flagged input")
 
 
-def test_clicking_a_genre_filters_the_page(page, server, published):  # noqa: F811
+def test_clicking_a_genre_filters_the_page(page, server, published):
     open_page(page, server, "/genres")
     page.locator("#genres-distribution .bars .point path").last.click(force=True)
     page.wait_for_url("**/genres?genre=*")
@@ -667,7 +663,7 @@ def counted(frame: pd.DataFrame, key: str) -> dict:
     return dict(zip(frame[key], frame["n"], strict=True))
 
 
-def test_clicking_a_year_then_a_month_narrows_trends(page, server, published):  # noqa: F811
+def test_clicking_a_year_then_a_month_narrows_trends(page, server, published):
     open_page(page, server, "/trends?grain=year")
     per_year = published.query(
         "SELECT year(rating_date) AS y, count(*) AS n FROM ratings GROUP BY 1 ORDER BY 2 DESC"
@@ -719,7 +715,7 @@ def test_clicking_a_year_then_a_month_narrows_trends(page, server, published):  
     assert page.locator("#trends-rated .dash-dropdown-value-item").count() == 0
 
 
-def test_clicking_a_release_month_narrows_box_office(page, server, published):  # noqa: F811
+def test_clicking_a_release_month_narrows_box_office(page, server, published):
     open_page(page, server, "/box-office")
     every = len(grid_rows(page, "box-office"))
     page.locator("#box-month .bars .point path").nth(2).click(force=True)
@@ -759,7 +755,7 @@ def test_clicking_a_release_month_narrows_box_office(page, server, published):  
     assert [r["movie_id"] for r in grid_rows(page, "box-office")] == films["movie_id"].tolist()
 
 
-def test_recommendations_explain_themselves(page, server, published):  # noqa: F811
+def test_recommendations_explain_themselves(page, server, published):
     open_page(page, server, "/recommendations")
     rows = grid_rows(page, "user-recs")
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
@@ -773,7 +769,7 @@ def test_recommendations_explain_themselves(page, server, published):  # noqa: F
         assert row["why"].startswith(f"You rated {row['because_title']} ")
 
 
-def test_time_travel_to_a_published_past_day(page, published, tmp_path):  # noqa: F811
+def test_time_travel_to_a_published_past_day(page, published, tmp_path):
     """A past day's snapshot is listed, chosen, kept in the URL across pages; the newest
     stays the default."""
     directory = tmp_path / "snapshots"

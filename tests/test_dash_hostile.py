@@ -16,7 +16,6 @@ import pytest
 import requests
 
 from dash_app import inputs
-from tests.dash_fixtures import published, server  # noqa: F401
 
 CALLBACK = "/_dash-update-component"
 MB = 1024 * 1024
@@ -84,7 +83,7 @@ def _envelope(dependency: dict, values: list) -> dict:
 
 
 @pytest.fixture(scope="module")
-def callbacks(server):  # noqa: F811
+def callbacks(server):
     dependencies = requests.get(server.url + "/_dash-dependencies", timeout=30).json()
     server_side = [d for d in dependencies if not d.get("clientside_function")]
     assert len(server_side) >= 20, "the app's callbacks were not all found"
@@ -108,7 +107,7 @@ def _check(response: requests.Response, what: str) -> None:
     assert problem is None, problem
 
 
-def test_wrong_values_in_every_callback_input_get_4xx_not_5xx(server, callbacks):  # noqa: F811
+def test_wrong_values_in_every_callback_input_get_4xx_not_5xx(server, callbacks):
     statuses: dict[int, int] = {}
     problems = []
     with requests.Session() as session:
@@ -132,7 +131,7 @@ def test_wrong_values_in_every_callback_input_get_4xx_not_5xx(server, callbacks)
     assert statuses.get(200, 0) + statuses.get(204, 0) > 20, statuses
 
 
-def test_malformed_envelopes(server, callbacks):  # noqa: F811
+def test_malformed_envelopes(server, callbacks):
     dependency = callbacks[0]
     valid = _envelope(dependency, [None] * len(dependency["inputs"]))
     bodies = [
@@ -178,7 +177,7 @@ def test_malformed_envelopes(server, callbacks):  # noqa: F811
         _check(session.get(server.url + CALLBACK, timeout=60), "GET")  # the page shell
 
 
-def test_oversized_bodies_are_refused_before_parsing(server, callbacks):  # noqa: F811
+def test_oversized_bodies_are_refused_before_parsing(server, callbacks):
     dependency = next(d for d in callbacks if len(d["inputs"]) >= 2)
     for value in TOO_BIG:
         values = [value] + [None] * (len(dependency["inputs"]) - 1)
@@ -210,13 +209,13 @@ def test_oversized_bodies_are_refused_before_parsing(server, callbacks):  # noqa
         "/assets/%2e%2e/app.py",
     ],
 )
-def test_path_traversal_under_component_suites(server, path):  # noqa: F811
+def test_path_traversal_under_component_suites(server, path):
     response = requests.get(server.url + path, timeout=30)
     _check(response, path)
     assert "root:" not in response.text and "import " not in response.text
 
 
-def test_the_log_stays_small(server, callbacks):  # noqa: F811
+def test_the_log_stays_small(server, callbacks):
     """Runs after the corpus (same module, file order): no line carries a request's bulk."""
     text = server.log.read_text(errors="replace")
     assert len(text) < 2 * MB

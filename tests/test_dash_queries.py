@@ -20,7 +20,6 @@ from dash_app import queries as q
 from movie_assets.model.als import MIN_SIMILAR_RATINGS
 from movie_assets.publish import snapshot
 from movie_assets.publish.assets import RATING_ROLLUPS
-from tests.dash_fixtures import published  # noqa: F401
 
 DAY = date(2016, 10, 16)
 COMEDY_90S = q.Filters(year_from=1990, year_to=1999, genres=("Comedy",))
@@ -36,7 +35,7 @@ MANY = q.Filters(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def reads_snapshot(published):  # noqa: F811
+def reads_snapshot(published):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MOVIE_SNAPSHOT_DIR", str(published.directory))
         yield
@@ -374,7 +373,7 @@ def test_the_filter_model_accepts_what_the_bar_sends():
         flt.from_values("1990", None, None, None, None, None)
 
 
-def test_a_new_snapshot_invalidates_the_cache(published, tmp_path, monkeypatch):  # noqa: F811
+def test_a_new_snapshot_invalidates_the_cache(published, tmp_path, monkeypatch):
     directory = tmp_path / "snapshots"
     directory.mkdir()
     first = directory / "dashboard_20161016_20000101T000000000000Z.duckdb"
@@ -416,7 +415,7 @@ def test_popularity_points_stand_for_every_rated_movie(live):
     assert most["titles"].split("<br>") == titles.head(3).tolist()
 
 
-def test_no_evaluation_yet_is_said_not_drawn(published, tmp_path, monkeypatch):  # noqa: F811
+def test_no_evaluation_yet_is_said_not_drawn(published, tmp_path, monkeypatch):
     """A daily run on a new warehouse publishes the weekly tables empty."""
     import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
     from dash_app.pages import recommendations

@@ -32,7 +32,7 @@ def test_the_docs_tables_list_exactly_the_settings():
     assert documented() == fields
 
 
-@pytest.mark.parametrize("folder", ["movie_assets"])
+@pytest.mark.parametrize("folder", ["movie_assets", "dash_app"])
 def test_nothing_else_reads_the_environment(folder):
     readers = []
     for path in sorted((ROOT / folder).rglob("*.py")):

@@ -21,7 +21,6 @@ from movie_assets.sources.netflix import NetflixPrize
 from movie_assets.sources.registry import PROVIDES
 from movie_assets.sources.watch_logs import WatchLogs, pseudonym
 from tests import fixtures_sources as fx
-from tests.fixtures_sources import http_files  # noqa: F401 (a fixture)
 
 FIRST, LAST = fx.DAYS[0], fx.DAYS[-1]
 AS_OF = date(2015, 3, 3)
@@ -84,7 +83,7 @@ def test_movielens_1m_and_100k_layouts(tmp_path):
     assert list(movies["genres"]) == [g for _, _, g in s.movies]
 
 
-def test_movielens_folder_and_url(tmp_path, http_files):  # noqa: F811
+def test_movielens_folder_and_url(tmp_path, http_files):
     s = fx.sample()
     archive = fx.movielens_csv_zip(tmp_path / "ml.zip", s)
     with zipfile.ZipFile(archive) as z:

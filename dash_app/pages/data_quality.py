@@ -1,7 +1,5 @@
 """Data quality: what the pipeline itself published about its checks and its rejected rows."""
 
-import os
-
 import dash
 from dash import Input, Output, callback, html
 
@@ -9,6 +7,7 @@ from dash_app import components as c
 from dash_app import filters
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
+from movie_assets import settings
 
 dash.register_page(
     __name__,
@@ -22,7 +21,7 @@ VIEW = filters.View("data_quality", "/data-quality", bar=False).register()
 
 
 def dagster_url() -> str:
-    return os.environ.get("DAGSTER_UI_URL", "http://127.0.0.1:3000").rstrip("/")
+    return settings.current().dagster_ui_url.rstrip("/")
 
 
 CHECKS = [
