@@ -169,7 +169,7 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     group_name=GROUP,
     kinds={"duckdb", "surprise"},
     deps=["ratings"],
-    check_specs=[checks.schema_spec("svd_tuning")],
+    check_specs=[*checks.table_specs("svd_tuning")],
 )
 def svd_tuning(
     context: dg.AssetExecutionContext, config: TuningConfig, duckdb: DuckDBResource
@@ -266,7 +266,7 @@ def _warm_start(
     kinds={"duckdb", "surprise"},
     deps=["ratings", WEEKLY_TUNING],
     check_specs=[
-        checks.schema_spec("recommender"),
+        *checks.table_specs("recommender"),
         checks.spec("recommender", "tuning_fresh", TUNING_FRESH_DESCRIPTION, blocking=False),
     ],
 )
@@ -328,7 +328,7 @@ def recommender(
     group_name=GROUP,
     kinds={"duckdb", "surprise", "numpy"},
     deps=["ratings", "svd_tuning"],
-    check_specs=[checks.schema_spec("model_metrics")],
+    check_specs=[*checks.table_specs("model_metrics")],
 )
 def model_metrics(
     context: dg.AssetExecutionContext, config: MetricsConfig, duckdb: DuckDBResource
@@ -496,7 +496,7 @@ def _fill_short_lists(
     kinds={"duckdb", "numpy"},
     deps=["recommender", "ratings", WEEKLY_TUNING],
     check_specs=[
-        checks.schema_spec("recommendations"),
+        *checks.table_specs("recommendations"),
         checks.spec(
             "recommendations", "unseen_only", "No user is recommended a movie they already rated."
         ),
@@ -625,7 +625,7 @@ def popular_neighbours(
     group_name=GROUP,
     kinds={"duckdb", "numpy"},
     deps=["recommender", "ratings", "movies"],
-    check_specs=[checks.schema_spec("similar_movies")],
+    check_specs=[*checks.table_specs("similar_movies")],
 )
 def similar_movies(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource
