@@ -42,7 +42,8 @@ def ratings(tmp_path_factory) -> tuple[pd.DataFrame, str]:
 
 @pytest.fixture(scope="module")
 def fitted(ratings):
-    from movie_assets import spark, spark_als
+    from movie_assets import spark
+    from movie_assets.model import spark_als
 
     _, path = ratings
     params = {"factors": 8, "iterations": 6, "regularization": 0.05, "alpha": 1.0}
@@ -80,7 +81,7 @@ def test_biases_follow_the_baseline_rules(ratings, fitted):
 
 
 def test_the_stored_factors_rank_as_mllib_does(fitted):
-    from movie_assets import spark_als
+    from movie_assets.model import spark_als
 
     factors, model = fitted
     table = conform(TABLES["recommender"], factors.to_table(DAY, model="als"))

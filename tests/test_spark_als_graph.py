@@ -27,7 +27,7 @@ from movie_assets.schemas import TABLES, column_types, conform
 
 pytestmark = pytest.mark.spark
 
-RATINGS = 100_000
+RATINGS = 30_000
 FIRST, AS_OF = "2014-10-17", "2016-10-16"
 THRESHOLD = 1000
 # MLlib scores in float32.

@@ -68,7 +68,7 @@ class OnSpark:
         return tables.root, tables.dataframe(ratings)
 
     def fit(self, day, params: dict, seed: int, start: Factors | None, how: str):
-        from movie_assets import spark_als
+        from movie_assets.model import spark_als
 
         root, frame = self._ratings(day)
         factors, model = spark_als.fit(frame, params, seed)
@@ -83,7 +83,7 @@ class OnSpark:
     def recommend(self, day, factors: Factors):
         from pyspark.ml.recommendation import ALSModel
 
-        from movie_assets import spark_als
+        from movie_assets.model import spark_als
 
         root, frame = self._ratings(day)
         path = spark_als.model_path(root, day)
