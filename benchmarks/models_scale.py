@@ -206,7 +206,8 @@ def read_through_duckdb(label: str) -> None:
 def surprise_layer(ratings: pd.DataFrame) -> None:
     """svd_tuning and model_metrics of the small path, with the build's default configuration."""
     from movie_assets.model import evaluation, rating_models, tuning
-    from movie_assets.model.assets import UNTUNED, TuningConfig, ranking_evaluation
+    from movie_assets.model.assets import UNTUNED, TuningConfig
+    from movie_assets.model.lists import ranking_evaluation
 
     config = TuningConfig()
     train, test = evaluation.per_user_holdout(ratings)

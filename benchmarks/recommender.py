@@ -135,7 +135,7 @@ def main() -> None:
     table(results, "Ranking variants, per-user chronological hold-out, whole catalogue")
 
     started = time.perf_counter()
-    from movie_assets.model.assets import recommend
+    from movie_assets.model.lists import recommend
 
     served = svd.Factors.from_algo(svd.fit_svd(ratings, **svd_params))
     top = recommend(ratings, served, ranking_params)

@@ -8,7 +8,7 @@ import pytest
 from surprise import BaselineOnly
 
 from movie_assets.model import evaluation, graph, ranking, rating_models, svd, tuning
-from movie_assets.model.assets import missing_lists, ranking_evaluation, recommend, similar
+from movie_assets.model.lists import missing_lists, ranking_evaluation, recommend, similar
 
 
 @pytest.fixture(scope="module")
