@@ -3,8 +3,9 @@
 A field is named after its variable (``movie_warehouse`` is MOVIE_WAREHOUSE); the docs'
 tables list the same variables (tests/test_settings.py checks both ways). ``current()``
 reads the environment when called, so a process that changes its own environment (the
-CLI, a test) sees the change; the partition span is read once, at import, because
-Dagster's partitions definition is fixed when the code location loads.
+CLI, a test) sees the change. Dagster's partitions definition reads the span once, at
+import (``PARTITIONS_START``/``PARTITIONS_END``), because it is fixed when the code
+location loads.
 """
 
 from __future__ import annotations
@@ -107,8 +108,8 @@ PARTITIONS_END = _AT_IMPORT.movie_partitions_end or None
 
 
 def partition_span() -> tuple[date, date | None]:
-    """The span the partitions definition was built with (read at import)."""
-    return _AT_IMPORT.span
+    """The span the readers book days in: the same variables the partitions definition read."""
+    return current().span
 
 
 def warehouse_path() -> Path:

@@ -12,7 +12,6 @@ import io
 import zipfile
 from datetime import UTC, date, datetime
 
-import dagster as dg
 import numpy as np
 import pytest
 
@@ -25,7 +24,6 @@ from benchmarks.archives import (
     netflix_folder,
     netflix_shape,
 )
-from movie_assets import partitions
 from movie_assets.sources.movielens_files import MovieLensFiles
 from movie_assets.sources.netflix import NetflixPrize
 
@@ -37,8 +35,8 @@ BAD = {2: "missing_field", 1_000: "rating", 1_001: "blank", 29_000: "rating"}
 @pytest.fixture(autouse=True)
 def partitions_cover_the_archives(monkeypatch):
     """As a user sets MOVIE_PARTITIONS_START/END to the data's span (1995 to 2019 here)."""
-    span = dg.DailyPartitionsDefinition(start_date="1995-01-01", end_date="2020-01-01")
-    monkeypatch.setattr(partitions, "daily_partitions", span)
+    monkeypatch.setenv("MOVIE_PARTITIONS_START", "1995-01-01")
+    monkeypatch.setenv("MOVIE_PARTITIONS_END", "2020-01-01")
 
 
 @pytest.fixture(scope="module")
