@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationInfo, field_validator
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,8 +97,19 @@ class Settings(BaseSettings):
         return self.movie_partitions_start, last
 
 
+class SettingsError(ValueError):
+    """A variable the project cannot use, named as the user set it."""
+
+
 def current() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}={e['input']!r}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise SettingsError(problems) from None
 
 
 _AT_IMPORT = current()

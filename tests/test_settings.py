@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from movie_assets.settings import Settings
+from movie_assets.settings import Settings, current
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -80,3 +80,9 @@ def test_secrets_never_show_in_the_settings_repr(monkeypatch):
     settings = Settings()
     assert "tok-3f9a1c77b2" not in repr(settings) and "abc123secret" not in repr(settings)
     assert settings.tmdb_bearer_token.get_secret_value() == "tok-3f9a1c77b2"
+
+
+def test_a_wrong_value_names_the_variable(monkeypatch):
+    monkeypatch.setenv("MOVIE_DUCKDB_THREADS", "two")
+    with pytest.raises(ValueError, match="MOVIE_DUCKDB_THREADS='two'"):
+        current()
