@@ -27,9 +27,10 @@ from movie_assets import settings
 from movie_assets.publish import snapshot
 
 # Gunicorn runs several workers on two cores: keep each one's DuckDB small.
+_SETTINGS = settings.current()
 DUCKDB_CONFIG = {
-    "threads": settings.current().movie_dash_duckdb_threads,
-    "memory_limit": settings.current().movie_dash_duckdb_memory,
+    "threads": _SETTINGS.movie_dash_duckdb_threads,
+    "memory_limit": _SETTINGS.movie_dash_duckdb_memory,
 }
 CACHE_SIZE = 1024
 OPEN_FILES = 4  # the newest snapshot and a few past days readers travel to
