@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from movie_assets.build import QUIET
 from movie_assets.definitions import build_defs
@@ -636,21 +637,31 @@ def test_clicking_a_genre_filters_the_page(page, server, published):
 
 
 def click_point(tab, graph_id: str, x, y) -> None:
-    """Click where Plotly drew the point (x, y), as a person would: move there, then click."""
-    where_ = tab.evaluate(
-        """([id, x, y]) => {
-            const gd = document.getElementById(id).querySelector('.js-plotly-plot');
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-            const box = gd.getBoundingClientRect();
-            return [box.left + xa._offset + xa.l2p(xa.d2l(x)),
-                    box.top + ya._offset + ya.l2p(ya.d2l(y))];
-        }""",
-        [graph_id, x, y],
-    )
-    tab.mouse.move(*where_)
-    # Plotly clicks the point it hovers: wait until it shows the hover label.
-    tab.wait_for_selector(f"#{graph_id} .hoverlayer .hovertext")
-    tab.mouse.click(*where_)
+    """Click where Plotly drew the point (x, y), as a person would: move there, then click.
+
+    Plotly clicks the point it hovers, so wait for its hover label; if the figure was
+    redrawn under the pointer, leave and come back (a person would move the mouse too).
+    """
+    for _ in range(5):
+        where_ = tab.evaluate(
+            """([id, x, y]) => {
+                const gd = document.getElementById(id).querySelector('.js-plotly-plot');
+                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                const box = gd.getBoundingClientRect();
+                return [box.left + xa._offset + xa.l2p(xa.d2l(x)),
+                        box.top + ya._offset + ya.l2p(ya.d2l(y))];
+            }""",
+            [graph_id, x, y],
+        )
+        tab.mouse.move(0, 0)
+        tab.mouse.move(*where_, steps=4)
+        try:
+            tab.wait_for_selector(f"#{graph_id} .hoverlayer .hovertext", timeout=3_000)
+        except PlaywrightTimeout:
+            continue
+        tab.mouse.click(*where_)
+        return
+    raise AssertionError(f"Plotly showed no hover label at {x}, {y} on #{graph_id}")
 
 
 def drawn_counts(tab, graph_id: str, chars: int) -> dict:
