@@ -19,9 +19,13 @@ from movie_assets.sensors import SENSORS, with_freshness
 
 # One backfill policy for every asset (partitions.single_run): a backfill is one run per
 # contiguous range of days, and a snapshot asset refuses a range of more than one day.
-ALL_ASSETS = dg.load_assets_from_modules(
-    [raw, clean, features, model, publish], backfill_policy=single_run
-)
+# Each layer's assets are its group, named here once.
+LAYERS = {"raw": raw, "clean": clean, "features": features, "model": model, "publish": publish}
+ALL_ASSETS = [
+    asset
+    for group, module in LAYERS.items()
+    for asset in dg.load_assets_from_modules([module], group_name=group, backfill_policy=single_run)
+]
 
 daily_schedule = dg.build_schedule_from_partitioned_job(movie_graph, hour_of_day=3)
 

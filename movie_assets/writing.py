@@ -156,42 +156,55 @@ def write_engine(
     """
     with duckdb.get_connection() as con:
         tables = duckdb.engine_tables(con)
-        out = build(tables)
-        rejects = None
-        if out.rejects is not None:
-            stamped = out.rejects.mutate(
-                asset=ibis.literal(table), rejected_at=ibis.literal(now().to_pydatetime())
+        return write_output(context, con, tables, table, day, build(tables), extra_checks, metadata)
+
+
+def write_output(
+    context: dg.AssetExecutionContext,
+    con,
+    tables: engine.Tables,
+    table: str,
+    day: date,
+    out: Output,
+    extra_checks: Iterable[EngineCheck] = (),
+    metadata: Callable[[engine.Tables, ir.Table], dict] | None = None,
+) -> dg.MaterializeResult:
+    """An engine Output as the day's snapshot, over an open connection (write_engine)."""
+    rejects = None
+    if out.rejects is not None:
+        stamped = out.rejects.mutate(
+            asset=ibis.literal(table), rejected_at=ibis.literal(now().to_pydatetime())
+        )
+        rejects = engine.conformed(stamped, "rejects")
+    rows = tables.replace(table, day, engine.conformed(out.rows, table), rejects)
+    written = tables.snapshot(table, day)
+    results = [engine_schema_result(written, table, rows)]
+    results += reference_results(tables, table, written, day)
+    info = {"dagster/row_count": rows, "window": f"{day}..{day}"}
+    if out.rejects is not None:
+        reasons = (
+            engine.connect(con)
+            .table("rejects")
+            .filter((ibis._.asset == table) & (ibis._.partition_date == day))
+            .reason.value_counts()
+            .execute()
+        )
+        rejected = int(reasons.iloc[:, 1].sum())
+        info["rejected_rows"] = rejected
+        if rejected:
+            top = reasons.sort_values(reasons.columns[1], ascending=False).head(MAX_REASONS)
+            info["reject_reasons"] = dg.MetadataValue.json(
+                {str(r): int(n) for r, n in top.itertuples(index=False)}
             )
-            rejects = engine.conformed(stamped, "rejects")
-        rows = tables.replace(table, day, engine.conformed(out.rows, table), rejects)
-        written = tables.snapshot(table, day)
-        results = [engine_schema_result(written, table, rows)]
-        results += reference_results(tables, table, written, day)
-        info = {"dagster/row_count": rows, "window": f"{day}..{day}"}
-        if out.rejects is not None:
-            reasons = (
-                engine.connect(con)
-                .table("rejects")
-                .filter((ibis._.asset == table) & (ibis._.partition_date == day))
-                .reason.value_counts()
-                .execute()
-            )
-            rejected = int(reasons.iloc[:, 1].sum())
-            info["rejected_rows"] = rejected
-            if rejected:
-                top = reasons.sort_values(reasons.columns[1], ascending=False).head(MAX_REASONS)
-                info["reject_reasons"] = dg.MetadataValue.json(
-                    {str(r): int(n) for r, n in top.itertuples(index=False)}
-                )
-            if out.received is not None:
-                received = int(out.received.count().execute())
-                results.append(checks.reconciles(received, rows, rejected))
-        results += [check(tables, written) for check in extra_checks]
-        keys = TABLES[table].sort_key
-        preview = written.order_by(keys).limit(PREVIEW_ROWS).execute() if keys else None
-        if preview is not None:
-            info["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
-        extra = metadata(tables, written) if metadata else {}
+        if out.received is not None:
+            received = int(out.received.count().execute())
+            results.append(checks.reconciles(received, rows, rejected))
+    results += [check(tables, written) for check in extra_checks]
+    keys = TABLES[table].sort_key
+    preview = written.order_by(keys).limit(PREVIEW_ROWS).execute() if keys else None
+    if preview is not None:
+        info["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
+    extra = metadata(tables, written) if metadata else {}
     context.log.info(f"{table}: wrote {rows} rows as of {day} in the engine")
     return dg.MaterializeResult(metadata={**info, **extra}, check_results=results)
 

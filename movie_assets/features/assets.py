@@ -1,17 +1,15 @@
 """Features and the star schema, each a snapshot as of the partition's day."""
 
+from datetime import date
+
 import dagster as dg
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
-from movie_assets import checks, engine
+from movie_assets import checks
 from movie_assets.features import transforms as f
-from movie_assets.partitions import daily_partitions, snapshot_day
-from movie_assets.warehouse import read_snapshot
-from movie_assets.writing import Output, write_engine, write_partition
-
-GROUP = "features"
+from movie_assets.table_asset import Rows, table_asset
 
 
 class MovieFeatureConfig(dg.Config):
@@ -19,54 +17,38 @@ class MovieFeatureConfig(dg.Config):
     base_month: str = ""  # YYYY-MM; empty means the newest CPI month not after the as-of day
 
 
-def _read(duckdb: DuckDBResource, day, *names: str) -> list[pd.DataFrame]:
-    with duckdb.get_connection() as con:
-        return [read_snapshot(con, name, day) for name in names]
-
-
-@dg.asset(
-    partitions_def=daily_partitions,
-    group_name=GROUP,
-    kinds={"duckdb", "pandas"},
-    deps=["movies", "ratings", "films", "film_links", "cpi_monthly"],
-    check_specs=[
-        *checks.table_specs("movie_features"),
-        checks.spec(
-            "movie_features",
-            "weighted_score_between",
-            "The Bayesian score lies between the global mean and the movie's mean.",
-        ),
-    ],
+@table_asset(
+    body_checks={
+        "weighted_score_between": (
+            "The Bayesian score lies between the global mean and the movie's mean."
+        )
+    }
 )
 def movie_features(
-    context: dg.AssetExecutionContext, config: MovieFeatureConfig, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+    movies: pd.DataFrame,
+    ratings: ir.Table,
+    films: pd.DataFrame,
+    film_links: pd.DataFrame,
+    cpi_monthly: pd.DataFrame,
+    day: date,
+    config: MovieFeatureConfig,
+) -> Rows:
     """Rating stats, Bayesian score, categories, release timing, box office in constant dollars."""
-    day = snapshot_day(context)
-    movies, films, links, cpi = _read(duckdb, day, "movies", "films", "film_links", "cpi_monthly")
-    with duckdb.get_connection() as con:
-        ratings = duckdb.engine_tables(con).snapshot("ratings", day)
-        stats = f.rating_stats(ratings).execute()
-        global_mean = float(ratings.rating.mean().execute())
+    global_mean = float(ratings.rating.mean().execute())
     frame = f.movie_features(
         movies,
-        stats,
+        f.rating_stats(ratings).execute(),
         global_mean,
         films,
-        links,
-        cpi,
+        film_links,
+        cpi_monthly,
         day,
         config.min_votes,
         config.base_month or None,
     )
-    return write_partition(
-        context,
-        duckdb,
-        "movie_features",
+    return Rows(
         frame,
-        day,
-        day,
-        extra_checks=[checks.weighted_score_between(frame, global_mean)],
+        checks=[checks.weighted_score_between(frame, global_mean)],
         metadata={
             "global_mean": global_mean,
             "min_votes": config.min_votes,
@@ -76,62 +58,49 @@ def movie_features(
     )
 
 
-def _engine_feature(name: str, inputs: list[str], build, description: str):
-    """A snapshot feature computed in the engine from its inputs' snapshots of the day."""
-
-    @dg.asset(
-        name=name,
-        partitions_def=daily_partitions,
-        group_name=GROUP,
-        kinds={"duckdb", "ibis"},
-        deps=inputs,
-        description=description,
-        check_specs=[*checks.table_specs(name)],
-    )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        day = snapshot_day(context)
-
-        def rows(tables: engine.Tables) -> Output:
-            return Output(build(*[tables.snapshot(i, day) for i in inputs], day))
-
-        return write_engine(context, duckdb, name, day, rows)
-
-    return _asset
+@table_asset()
+def user_features(ratings: ir.Table, day: date) -> Rows:
+    """Per-user activity and rating bias."""
+    return Rows(f.user_features(ratings, day))
 
 
-user_features = _engine_feature(
-    "user_features", ["ratings"], f.user_features, "Per-user activity and rating bias."
-)
-genre_daily = _engine_feature(
-    "genre_daily",
-    ["ratings", "movie_genres", "genres"],
-    f.genre_daily,
-    "Ratings per genre per day (a movie counts once per genre it has).",
-)
-viewing_hourly = _engine_feature(
-    "viewing_hourly", ["ratings"], f.viewing_hourly, "Ratings by UTC weekday and hour."
-)
-trending = _engine_feature(
-    "trending",
-    ["ratings", "movies"],
-    f.trending,
-    "For every day, the top 10 movies by ratings in the 7 days ending that day.",
-)
-fact_ratings = _engine_feature(
-    "fact_ratings",
-    ["ratings"],
-    lambda r, day: f.fact_ratings(r),
-    "Star schema fact: one row per rating, keyed to dim_date by date_key.",
-)
-dim_movie = _engine_feature(
-    "dim_movie", ["movie_features"], lambda m, day: m, "Star schema movie dimension."
-)
-dim_user = _engine_feature(
-    "dim_user", ["user_features"], lambda u, day: u, "Star schema user dimension."
-)
-dim_date = _engine_feature(
-    "dim_date",
-    ["ratings"],
-    lambda r, day: ibis.memtable(f.dim_date(r.rating_date.min().execute(), day)),
-    "Star schema calendar from the first rating to the as-of day.",
-)
+@table_asset()
+def genre_daily(ratings: ir.Table, movie_genres: ir.Table, genres: ir.Table, day: date) -> Rows:
+    """Ratings per genre per day (a movie counts once per genre it has)."""
+    return Rows(f.genre_daily(ratings, movie_genres, genres, day))
+
+
+@table_asset()
+def viewing_hourly(ratings: ir.Table, day: date) -> Rows:
+    """Ratings by UTC weekday and hour."""
+    return Rows(f.viewing_hourly(ratings, day))
+
+
+@table_asset()
+def trending(ratings: ir.Table, movies: ir.Table, day: date) -> Rows:
+    """For every day, the top 10 movies by ratings in the 7 days ending that day."""
+    return Rows(f.trending(ratings, movies, day))
+
+
+@table_asset()
+def fact_ratings(ratings: ir.Table) -> Rows:
+    """Star schema fact: one row per rating, keyed to dim_date by date_key."""
+    return Rows(f.fact_ratings(ratings))
+
+
+@table_asset()
+def dim_movie(movie_features: ir.Table) -> Rows:
+    """Star schema movie dimension."""
+    return Rows(movie_features)
+
+
+@table_asset()
+def dim_user(user_features: ir.Table) -> Rows:
+    """Star schema user dimension."""
+    return Rows(user_features)
+
+
+@table_asset()
+def dim_date(ratings: ir.Table, day: date) -> Rows:
+    """Star schema calendar from the first rating to the as-of day."""
+    return Rows(ibis.memtable(f.dim_date(ratings.rating_date.min().execute(), day)))

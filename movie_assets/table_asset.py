@@ -1,0 +1,171 @@
+"""One decorator for a snapshot table: the asset body is only its transformation.
+
+The body's parameters say what it reads, so each upstream name is written once:
+
+- a parameter named after a table and typed ``pd.DataFrame`` gets that table's rows
+  as of the day, typed ``ir.Table`` the same snapshot as an engine expression, and
+  typed ``History`` every partition of an event table up to the day;
+- ``day`` gets the as-of day, and ``config`` the run's config of the annotated class.
+
+The body returns ``Rows``. Pandas rows are written with writing.write_partition,
+engine rows with writing.write_engine's single ``INSERT ... SELECT``; either way the
+schema and reference checks of schemas.TABLES, the reconciliation and the body's own
+checks come with the write. Groups are set where definitions.py loads the modules.
+
+``body_of(asset)`` returns the plain function, so a body is unit-tested with frames.
+"""
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, get_args, get_origin, get_type_hints
+
+import dagster as dg
+import ibis.expr.types as ir
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from movie_assets import checks
+from movie_assets.partitions import daily_partitions, snapshot_day
+from movie_assets.warehouse import read_snapshot
+from movie_assets.writing import Output, write_output, write_partition
+
+HISTORY = "every partition up to the as-of day"
+History = Annotated[ir.Table, HISTORY]
+SPECIAL = ("day", "config", "return")
+
+
+@dataclass
+class Rows:
+    """What a body returns: its rows, its rejects (for a cleaner) and what only it can check.
+
+    ``checks`` are results of the checks named in the decorator; ``metadata`` joins the
+    writer's row counts and preview.
+    """
+
+    rows: pd.DataFrame | ir.Table
+    rejects: pd.DataFrame | ir.Table | None = None
+    checks: Sequence[dg.AssetCheckResult] = ()
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Input:
+    name: str
+    kind: type | str  # pd.DataFrame, ir.Table or HISTORY
+
+    @property
+    def dep(self) -> str | dg.AssetDep:
+        if self.kind == HISTORY:
+            return dg.AssetDep(self.name, partition_mapping=dg.AllPartitionMapping())
+        return self.name
+
+    def read(self, con, tables, day: date):
+        if self.kind is pd.DataFrame:
+            return read_snapshot(con, self.name, day)
+        if self.kind == HISTORY:
+            return tables.events(self.name, daily_partitions.start.date(), day)
+        return tables.snapshot(self.name, day)
+
+
+def _inputs(body: Callable) -> tuple[list[_Input], type | None]:
+    hints = get_type_hints(body, include_extras=True)
+    inputs = []
+    for name, hint in hints.items():
+        if name in SPECIAL:
+            continue
+        if get_origin(hint) is Annotated and HISTORY in get_args(hint):
+            inputs.append(_Input(name, HISTORY))
+        elif hint in (pd.DataFrame, ir.Table):
+            inputs.append(_Input(name, hint))
+        else:
+            raise TypeError(f"{body.__name__}({name}: {hint}): an input is a frame or a table")
+    return inputs, hints.get("config")
+
+
+_BODIES: dict[dg.AssetKey, Callable] = {}
+
+
+def body_of(asset: dg.AssetsDefinition) -> Callable:
+    """The plain function behind a table asset."""
+    return _BODIES[asset.key]
+
+
+def table_asset(
+    *, body_checks: dict[str, str] | None = None, reconciles: str | None = None, **asset_args
+) -> Callable[[Callable], dg.AssetsDefinition]:
+    """A daily snapshot asset from ``body``, named after it, described by its docstring.
+
+    ``body_checks`` names and describes the checks the body reports; ``reconciles`` names the
+    input whose every row must land in the rows or the rejects (raw = clean + rejected).
+    """
+    extra = body_checks or {}
+
+    def decorate(body: Callable) -> dg.AssetsDefinition:
+        name = body.__name__
+        inputs, config_class = _inputs(body)
+        kinds = {"duckdb"} | {"pandas" if i.kind is pd.DataFrame else "ibis" for i in inputs}
+        specs = [*checks.table_specs(name)]
+        if reconciles:
+            specs.append(checks.spec(name, "reconciles", checks.RECONCILES_DESCRIPTION))
+        specs += [checks.spec(name, check, text) for check, text in extra.items()]
+        wants_day = "day" in get_type_hints(body)
+        in_engine = any(i.kind is not pd.DataFrame for i in inputs)
+
+        def run(context, duckdb: DuckDBResource, config=None) -> dg.MaterializeResult:
+            day = snapshot_day(context)
+            given = {"day": day} if wants_day else {}
+            if config is not None:
+                given["config"] = config
+            with duckdb.get_connection() as con:
+                tables = duckdb.engine_tables(con) if in_engine else None
+                args = {i.name: i.read(con, tables, day) for i in inputs}
+                out = body(**args, **given)
+                received = args[reconciles] if reconciles else None
+                if isinstance(out.rows, ir.Table):
+                    result = write_output(
+                        context, con, tables, name, day, Output(out.rows, out.rejects, received)
+                    )
+                    return dg.MaterializeResult(
+                        metadata={**(result.metadata or {}), **out.metadata},
+                        check_results=[*(result.check_results or []), *out.checks],
+                    )
+            return write_partition(
+                context,
+                duckdb,
+                name,
+                out.rows,
+                day,
+                day,
+                rejects=out.rejects,
+                raw_rows=None if received is None else len(received),
+                extra_checks=out.checks,
+                metadata=out.metadata,
+            )
+
+        if config_class is None:
+
+            def compute(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+                return run(context, duckdb)
+
+        else:
+
+            def compute(
+                context: dg.AssetExecutionContext, duckdb: DuckDBResource, config: config_class
+            ):
+                return run(context, duckdb, config)
+
+        asset = dg.asset(
+            name=name,
+            partitions_def=daily_partitions,
+            kinds=kinds,
+            deps=[i.dep for i in inputs],
+            description=inspect.getdoc(body),
+            check_specs=specs,
+            **asset_args,
+        )(compute)
+        _BODIES[asset.key] = body
+        return asset
+
+    return decorate
