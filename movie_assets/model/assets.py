@@ -44,7 +44,6 @@ __all__ = [
     "movie_centrality",
 ]
 
-GROUP = "model"
 # The searches run weekly (job model_evaluation); daily training uses the newest tuning.
 TUNING_MAX_AGE_DAYS = 7
 WEEKLY_TUNING = dg.AssetDep(
@@ -162,7 +161,6 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb", "surprise"},
     deps=["ratings"],
     check_specs=[*checks.table_specs("svd_tuning")],
@@ -258,7 +256,6 @@ def _warm_start(
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb", "surprise"},
     deps=["ratings", WEEKLY_TUNING],
     check_specs=[
@@ -321,7 +318,6 @@ def recommender(
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb", "surprise", "numpy"},
     deps=["ratings", "svd_tuning"],
     check_specs=[*checks.table_specs("model_metrics")],
@@ -403,7 +399,6 @@ def model_metrics(
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb", "numpy"},
     deps=["recommender", "ratings", WEEKLY_TUNING],
     check_specs=[
@@ -470,7 +465,6 @@ def _model_of(table: pd.DataFrame) -> str:
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb", "numpy"},
     deps=["recommender", "ratings", "movies"],
     check_specs=[*checks.table_specs("similar_movies")],

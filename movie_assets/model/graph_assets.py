@@ -14,8 +14,6 @@ from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.warehouse import read_snapshot
 from movie_assets.writing import write_partition
 
-GROUP = "model"
-
 
 class GraphConfig(dg.Config):
     min_movie_ratings: int = graph.MIN_MOVIE_RATINGS
@@ -49,7 +47,6 @@ def _metadata(g, config: GraphConfig) -> dict:
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb", "networkx"},
     deps=["ratings", "movies"],
     check_specs=[*checks.table_specs("movie_communities")],
@@ -77,7 +74,6 @@ def movie_communities(
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb", "networkx"},
     deps=["ratings", "movies"],
     check_specs=[*checks.table_specs("movie_centrality")],

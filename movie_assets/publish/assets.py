@@ -20,8 +20,6 @@ from movie_assets.raw import assets as raw
 from movie_assets.schemas import TABLES, ddl
 from movie_assets.warehouse import table_exists
 
-GROUP = "publish"
-
 # Every snapshot table is an asset of the same name; the event table reaches Dash through them.
 SNAPSHOT_ASSETS = [t.name for t in TABLES.values() if not t.is_event]
 # Tables Dash shows over time rather than as of one day.
@@ -153,7 +151,6 @@ RATING_ROLLUPS = {
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb"},
     deps=SNAPSHOT_ASSETS,
     check_specs=[
