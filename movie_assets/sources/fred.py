@@ -111,12 +111,3 @@ class FredCpi:
                 ignore_index=True,
             ),
         )
-
-    def movies(self) -> Received:
-        raise NotImplementedError("FRED has only CPI: compose it with a catalogue source")
-
-    def films(self) -> Received:
-        raise NotImplementedError("FRED has only CPI: compose it with a film source")
-
-    def ratings(self, first: date, last: date) -> Received:
-        raise NotImplementedError("FRED has only CPI: compose it with a ratings source")

@@ -9,7 +9,8 @@ readers only and never become config, metadata or log text (docs/sources.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import chain
 
@@ -21,7 +22,7 @@ from movie_assets import point_in_time as pit
 from movie_assets.partitions import day_of, run_day
 from movie_assets.settings import Settings, partition_span
 from movie_assets.sources.base import KnownOn, MovieSource, ratings_batches
-from movie_assets.sources.composite import CompositeSource, parse_spec
+from movie_assets.sources.composite import PARTS, CompositeSource, parse_spec
 from movie_assets.sources.embedded import EmbeddedSource
 
 # Each field of the resource, and the setting (environment variable) it comes from.
@@ -77,7 +78,11 @@ class SourceResource(dg.ConfigurableResource):
             plain: MovieSource = EmbeddedSource()
         else:
             parts = parse_spec(self.kind, PROVIDES)
-            plain = CompositeSource(self.kind, parts, lambda name: READERS[name](self, self._as_of))
+
+            def build(name: str) -> MovieSource:
+                return READERS[name].build(self, self._as_of)
+
+            plain = CompositeSource(self.kind, parts, build)
         if self._as_of is None:
             return plain
         return KnownOn(plain, self._as_of, lambda: self.first_seen(plain))
@@ -132,7 +137,8 @@ def _netflix(cfg: SourceResource, as_of: date | None) -> MovieSource:
 
 
 def _tmdb(cfg: SourceResource, as_of: date | None) -> MovieSource:
-    from movie_assets.sources.tmdb import TmdbClient, TmdbSource
+    from movie_assets.sources.tmdb import TmdbSource
+    from movie_assets.sources.tmdb_client import TmdbClient
 
     client = TmdbClient(
         cfg.tmdb_url,
@@ -144,23 +150,37 @@ def _tmdb(cfg: SourceResource, as_of: date | None) -> MovieSource:
     return TmdbSource(client, as_of=as_of, released_from=released_from, workers=cfg.tmdb_workers)
 
 
-READERS: dict[str, Callable[[SourceResource, date | None], MovieSource]] = {
-    "embedded": lambda cfg, as_of: EmbeddedSource(),
-    "movielens": _movielens,
-    "kaggle": _kaggle,
-    "fred": _fred,
-    "watch_logs": _watch,
-    "netflix": _netflix,
-    "tmdb": _tmdb,
+@dataclass(frozen=True)
+class Reader:
+    """How to build a source from the resource, and the parts of MovieSource it has."""
+
+    build: Callable[[SourceResource, date | None], object]
+    parts: frozenset[str]
+
+
+# The one registry of sources: a part a source lacks comes from the embedded reader.
+READERS: dict[str, Reader] = {
+    "embedded": Reader(lambda cfg, as_of: EmbeddedSource(), frozenset(PARTS)),
+    "movielens": Reader(_movielens, frozenset({"movies", "ratings", "links", "tags"})),
+    "kaggle": Reader(_kaggle, frozenset({"films"})),
+    "fred": Reader(_fred, frozenset({"cpi"})),
+    "watch_logs": Reader(_watch, frozenset({"ratings"})),
+    "netflix": Reader(_netflix, frozenset({"movies", "ratings"})),
+    "tmdb": Reader(_tmdb, frozenset({"films"})),
 }
 
-# The parts of MovieSource each reader has; the rest come from the embedded reader.
-PROVIDES: dict[str, set[str]] = {
-    "embedded": {"movies", "films", "ratings", "cpi", "links", "tags"},
-    "movielens": {"movies", "ratings", "links", "tags"},
-    "kaggle": {"films"},
-    "fred": {"cpi"},
-    "watch_logs": {"ratings"},
-    "netflix": {"movies", "ratings"},
-    "tmdb": {"films"},
-}
+
+class _Parts(Mapping):
+    """Each source's parts, read from READERS (what parse_spec takes)."""
+
+    def __getitem__(self, name: str) -> frozenset[str]:
+        return READERS[name].parts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(READERS)
+
+    def __len__(self) -> int:
+        return len(READERS)
+
+
+PROVIDES: Mapping[str, frozenset[str]] = _Parts()

@@ -170,12 +170,3 @@ class WatchLogs:
                 batch = ratings_parse.batch(rows, rejects)
                 if batch is not None:
                     yield batch
-
-    def movies(self) -> Received:
-        raise NotImplementedError("watch logs are ratings only: compose them with a catalogue")
-
-    def films(self) -> Received:
-        raise NotImplementedError("watch logs are ratings only: compose them with a film source")
-
-    def cpi(self) -> Received:
-        raise NotImplementedError("watch logs are ratings only: compose them with a CPI source")
