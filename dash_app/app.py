@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 from dash import Dash, Input, Output, State, callback, clientside_callback, dcc, html
 
-from dash_app import data, inputs
+from dash_app import bundles, data, inputs
 from dash_app import filters as _filters  # noqa: F401  (registers the URL writer)
 from movie_assets.settings import current
 
@@ -28,6 +28,7 @@ app = Dash(
 )
 server = app.server
 inputs.protect(server, app)
+bundles.serve_plotly(server)
 server.before_request(data.choose_day)
 
 

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import calendar
 import io
+import re
 import shutil
 import threading
 import time
 from datetime import date
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
+import plotly
 import pytest
 import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from dash_app import bundles
 from movie_assets.build import QUIET
 from movie_assets.definitions import build_defs
 from movie_assets.partitions import last_partition_key
@@ -129,6 +133,39 @@ def test_every_page_renders_titled_charts(page, server, published):
     assert page.inner_text("#overview-ratings") == f"{int(kpis['ratings']):,}"
     assert page.inner_text("#overview-users") == f"{int(kpis['users']):,}"
     assert page.inner_text("#overview-average_rating") == f"{kpis['mean']:.2f} ★"
+
+
+def test_pages_load_only_the_scripts_they_use(page, server):
+    """A first load evaluates every script the index names: only what the pages use.
+
+    Plotly comes when the first chart mounts, as the smaller bundle of plotly.py's own
+    plotly.js version; every trace any page draws must be one it registers (Plotly hides
+    a trace of an unknown type instead of failing).
+    """
+    index = requests.get(server.url + "/", timeout=30).text
+    scripts = re.findall(r'<script src="([^"]+)"', index)
+    assert scripts and not [s for s in scripts if re.search("plotly|polyfill|dash_table", s)]
+    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    shipped_version = re.search(r"plotly\.js v([\d.]+)", shipped.read_text()[:200]).group(1)
+    served = requests.get(server.url + bundles.DASH_PLOTLY, timeout=30)
+    assert served.content == bundles.PLOTLY.read_bytes()
+    drawn, loaded = set(), {}
+    for path in PAGES.values():
+        open_page(page, server, path)
+        drawn |= set(
+            page.evaluate(
+                """() => [...document.querySelectorAll('.js-plotly-plot')]
+                    .flatMap(gd => gd.data.map(t => t.type || 'scatter'))"""
+            )
+        )
+        loaded[path] = page.evaluate(
+            "() => window.Plotly && [Plotly.version, Object.keys(Plotly.PlotSchema.get().traces)]"
+        )
+    assert loaded[PAGES["data_quality"]] is None  # no chart, no plotly.js
+    version, registered = loaded["/"]
+    assert version == shipped_version
+    assert drawn == {"bar", "heatmap", "scatter"}
+    assert drawn <= set(registered)
 
 
 def test_filters_change_charts_and_the_url(page, server, published):
