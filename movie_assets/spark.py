@@ -24,8 +24,14 @@ import ibis
 import ibis.expr.types as ir
 from duckdb import DuckDBPyConnection
 
-from movie_assets.schemas import TABLES, column_types
-from movie_assets.warehouse import clear_rejects, log_partition, table_exists, was_written
+from movie_assets.schemas import TABLES, column_types, now
+from movie_assets.warehouse import (
+    PARTITION_LOG,
+    clear_rejects,
+    log_partition,
+    table_exists,
+    was_written,
+)
 
 # A local session's settings; a Spark Connect server brings its cluster's own.
 LOCAL_CONF = {
@@ -97,7 +103,23 @@ class SparkTables:
     def events(self, name: str, first: date, last: date) -> ir.Table:
         if not table_exists(self.con, name):
             raise LookupError(f"table {name} does not exist: materialize it first")
+        self._refuse_unfinished(name, first, last)
         return self._read(name, first, last)
+
+    def _refuse_unfinished(self, name: str, first: date, last: date) -> None:
+        """A window whose write began and never finished is logged without a row count."""
+        if not table_exists(self.con, "partition_log"):
+            return
+        begun, ended = self.con.execute(
+            "SELECT min(first_day), max(last_day) FROM partition_log WHERE table_name = ? "
+            "AND row_count IS NULL AND first_day <= ? AND last_day >= ?",
+            [name, last, first],
+        ).fetchone()
+        if begun is not None:
+            raise LookupError(
+                f"{name}: the write of {begun}..{ended} did not finish: "
+                "materialize those days again"
+            )
 
     def _read(self, name: str, first: date, last: date) -> ir.Table:
         col = TABLES[name].partition_column
@@ -123,11 +145,7 @@ class SparkTables:
         into its ``rejects`` table, and the log marks the day as written.
         """
         col = TABLES[name].partition_column
-        if table_exists(self.con, name) and not is_engine_table(self.con, name):
-            raise RuntimeError(
-                f"warehouse table {name} was written by the DuckDB engine; the Spark engine "
-                "needs a warehouse of its own (set MOVIE_WAREHOUSE to a new file)"
-            )
+        self._refuse_duckdb_table(name)
         if table_exists(self.con, "partition_log"):
             self.con.execute(
                 "DELETE FROM partition_log WHERE table_name = ? AND ? BETWEEN first_day "
@@ -161,11 +179,90 @@ class SparkTables:
             raise
         return written
 
+    def replace_events(self, name: str, first: date, last: date, rows, rejects) -> dict[date, int]:
+        """Days first..last of an event table, and this asset's rejects of them, replaced.
+
+        ``rows`` and ``rejects`` are Spark DataFrames in the table's and the rejects'
+        layout (without ``asset``). Each is written in one job, partitioned by day with
+        dynamic partition overwrite; a day of the window that held files and has no new
+        rows gets an empty file instead, so the window holds exactly the new rows. The
+        window is logged as unfinished first (``events`` refuses it) and as written
+        once the warehouse has read the rejects. Returns the rows per day, as Spark
+        counted them.
+        """
+        col = TABLES[name].partition_column
+        self._refuse_duckdb_table(name)
+        self.con.execute(PARTITION_LOG)
+        self.con.execute(
+            "DELETE FROM partition_log WHERE table_name = ? AND first_day >= ? AND last_day <= ?",
+            [name, first, last],
+        )
+        self.con.execute(
+            "INSERT INTO partition_log VALUES (?, ?, ?, NULL, ?)", [name, first, last, now()]
+        )
+        by_day = {d: n for d, n in rows.groupBy(col).count().collect()}
+        self._overwrite_days(rows, f"{self.root}/{name}", col, first, last, set(by_day))
+        rejects = rejects.withColumn("partition_date", rejects["partition_date"].cast("date"))
+        reject_days = {r[0] for r in rejects.select("partition_date").distinct().collect()}
+        self._overwrite_days(
+            rejects, self._rejects_root(name), "partition_date", first, last, reject_days
+        )
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(self._view(name))
+            clear_rejects(self.con, name, first, last)
+            self.con.execute(
+                f"INSERT INTO rejects BY NAME SELECT * FROM read_parquet('"
+                f"{self._rejects_root(name)}/*/*.parquet', hive_partitioning = true, "
+                "hive_types = {'partition_date': DATE}) WHERE partition_date BETWEEN ? AND ?",
+                [first, last],
+            )
+            written = self.con.execute(
+                f"SELECT count(*) FROM {name} WHERE {col} BETWEEN ? AND ?", [first, last]
+            ).fetchone()[0]
+            log_partition(self.con, name, first, last, written)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return by_day
+
+    def _overwrite_days(self, frame, path: str, col: str, first: date, last: date, days: set):
+        """``frame`` written by day under ``path``; the window's other days left empty."""
+        frame.write.mode("overwrite").option("partitionOverwriteMode", "dynamic").partitionBy(
+            col
+        ).parquet(path)
+        empty = self.session.createDataFrame([], frame.drop(col).schema)
+        stale = self._days_on_disk(path, col, first, last) - days
+        if not days and not self._days_on_disk(path, col, date.min, date.max):
+            stale = {first}  # an empty file, so that a table with no rows yet can be read
+        for day in sorted(stale):
+            empty.write.mode("overwrite").parquet(f"{path}/{col}={_day(day)}")
+
+    def _days_on_disk(self, path: str, col: str, first: date, last: date) -> set[date]:
+        """The days of first..last that have a directory under ``path``."""
+        found = self.con.execute(
+            f"SELECT DISTINCT regexp_extract(file, '{col}=(\\d{{4}}-\\d{{2}}-\\d{{2}})', 1) "
+            f"FROM glob('{path}/{col}=*/*.parquet')"
+        ).fetchall()
+        days = {date.fromisoformat(d) for (d,) in found if d}
+        return {d for d in days if first <= d <= last}
+
+    def _refuse_duckdb_table(self, name: str) -> None:
+        if table_exists(self.con, name) and not is_engine_table(self.con, name):
+            raise RuntimeError(
+                f"warehouse table {name} was written by the DuckDB engine; the Spark engine "
+                "needs a warehouse of its own (set MOVIE_WAREHOUSE to a new file)"
+            )
+
+    def _rejects_root(self, name: str) -> str:
+        return f"{self.root}/{REJECTS}/asset={name}"
+
     def _partition(self, name: str, col: str, day: date) -> str:
         return f"{self.root}/{name}/{col}={_day(day)}"
 
     def _rejects(self, name: str, day: date) -> str:
-        return self._partition(f"{REJECTS}/asset={name}", "partition_date", day)
+        return f"{self._rejects_root(name)}/partition_date={_day(day)}"
 
     def _view(self, name: str) -> str:
         """The warehouse's view over an engine table: schema order and types, by name."""

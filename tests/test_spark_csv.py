@@ -101,5 +101,5 @@ def test_a_reject_names_its_file(read):
     assert rejects.loc[rejects["raw"] == "8,10,good,1400000000", "file"].iloc[0].endswith("a.csv")
     blank = rejects["raw"].str.strip() == ""
     assert blank.sum() == 3
-    assert rejects.loc[blank, "block_start"].isna().all()
-    assert (rejects.loc[~blank, "block_start"] == 0).all()
+    # Each small file is read in one split, blank lines (found by the text reader) included.
+    assert (rejects["block_start"] == 0).all()

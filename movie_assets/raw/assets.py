@@ -1,36 +1,22 @@
 """Raw layer: what the source sent, plus where and when it was received."""
 
-from collections import Counter
-
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks
 from movie_assets.partitions import daily_partitions, snapshot_day, window_days
-from movie_assets.schemas import now, quarantine
-from movie_assets.sources.base import Received, ratings_batches
+from movie_assets.raw import ingest
+from movie_assets.raw.ingest import parse_rejects
+from movie_assets.schemas import now
 from movie_assets.sources.registry import SourceResource
-from movie_assets.writing import write_partition, write_partition_batches
+from movie_assets.writing import write_partition
 
 GROUP = "raw"
 
 
 def _stamp(rows: pd.DataFrame, source: str, **columns) -> pd.DataFrame:
     return rows.assign(source=source, ingested_at=now(), **columns)
-
-
-def _parse_rejects(received: Received, source: str) -> pd.DataFrame:
-    """Rows the reader could not parse, in the rejects layout."""
-    bad = received.rejects
-    rejects = quarantine(
-        bad[["raw"]],
-        bad["reason"].reset_index(drop=True),
-        source,
-        bad["partition_date"].reset_index(drop=True),
-    )
-    rejects["raw"] = bad["raw"].astype(str).to_numpy()
-    return rejects
 
 
 @dg.asset(
@@ -51,25 +37,11 @@ def raw_ratings(
 ) -> dg.MaterializeResult:
     """Ratings as received, partitioned by the UTC day they were made. Range runs are one step.
 
-    A streaming reader's batches are written as they are read, in the window's one
-    transaction, so memory is bounded by a batch, not by the window (docs/sources.md).
+    Read in batches by the Dagster process into DuckDB, or by Spark's CSV reader on the
+    Spark engine (raw/ingest.py); either way the window is written as one replacement.
     """
     first, last = window_days(context)
-    reader = source.reader()
-    ingested_at = now()
-    expected: Counter = Counter()
-
-    def batches():
-        for received in ratings_batches(reader, first, last):
-            rows = received.rows
-            day = pd.to_datetime(rows["timestamp"], unit="s").dt.normalize()
-            expected.update(day.value_counts().to_dict())
-            frame = rows.assign(source=reader.name, ingested_at=ingested_at, rating_date=day)
-            yield frame, _parse_rejects(received, reader.name)
-
-    result = write_partition_batches(
-        context, duckdb, "raw_ratings", batches(), first, last, with_rejects=True
-    )
+    result, expected = ingest.of(duckdb, source).write(context, first, last)
     with duckdb.get_connection() as con:
         written = con.execute(
             "SELECT rating_date, count(*) AS n FROM raw_ratings "
@@ -104,7 +76,7 @@ def _snapshot_asset(name: str, read, description: str):
         received = read(reader)
         frame = _stamp(received.rows, reader.name, as_of=pd.Timestamp(day))
         return write_partition(
-            context, duckdb, name, frame, day, day, rejects=_parse_rejects(received, reader.name)
+            context, duckdb, name, frame, day, day, rejects=parse_rejects(received, reader.name)
         )
 
     return _asset
