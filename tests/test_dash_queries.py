@@ -453,3 +453,28 @@ def test_the_release_month_answer_follows_a_rank_test():
     assert "(Kruskal–Wallis p < 0.001)" in answer and "over 80 films" in answer
     alike = apart.assign(real_usd=rng.normal(5e7, 1e7, 80))
     assert "within what chance explains" in box_office.month_answer(alike, months(alike))
+
+
+def test_a_period_without_ratings_is_a_gap_and_the_rolling_mean_weighs_ratings():
+    import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
+    from dash_app.pages import trends
+
+    rated_days = pd.DataFrame(
+        {
+            "period": ["2020-01-01", "2020-01-02", "2020-01-05"],
+            "ratings": [2, 1, 3],
+            "average_rating": [4.0, 2.0, 3.0],
+        }
+    )
+    days = trends.every_period(rated_days, "day")
+    assert days["period"].tolist() == [f"2020-01-0{d}" for d in range(1, 6)]
+    assert days["ratings"].tolist() == [2, 1, 0, 0, 3]
+    # No mean where nothing was rated: Plotly (connectgaps=False) breaks the line there.
+    assert days["average_rating"].isna().tolist() == [False, False, True, True, False]
+    # Three-day trailing windows: (2×4)/2, (8+2)/3, (8+2)/3, 2/1, (3×3)/3 stars.
+    np.testing.assert_allclose(trends.rolling_mean(days, 3), [4, 10 / 3, 10 / 3, 2, 3])
+    weeks = trends.every_period(
+        pd.DataFrame({"period": ["2020-01-06", "2020-01-27"], "ratings": [5, 1]}), "week"
+    )
+    assert weeks["period"].tolist() == ["2020-01-06", "2020-01-13", "2020-01-20", "2020-01-27"]
+    assert weeks["ratings"].tolist() == [5, 0, 0, 1]
