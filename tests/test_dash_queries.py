@@ -478,3 +478,37 @@ def test_a_period_without_ratings_is_a_gap_and_the_rolling_mean_weighs_ratings()
     )
     assert weeks["period"].tolist() == ["2020-01-06", "2020-01-13", "2020-01-20", "2020-01-27"]
     assert weeks["ratings"].tolist() == [5, 0, 0, 1]
+
+
+def test_return_on_investment_where_a_source_has_budgets(published, tmp_path, monkeypatch):
+    """The embedded source has no budgets (TMDB and Kaggle do): give three films one."""
+    import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
+    from dash_app.pages import box_office
+
+    directory = tmp_path / "snapshots"
+    directory.mkdir()
+    path = directory / "dashboard_20161016_20000101T000000000000Z.duckdb"
+    shutil.copy(published.path, path)
+    with duckdb.connect(str(path)) as con:
+        films = con.execute(
+            """SELECT f.film_id, any_value(f.box_office_usd) AS gross
+            FROM films f JOIN movie_features m ON m.film_id = f.film_id
+            WHERE f.box_office_usd IS NOT NULL GROUP BY 1 HAVING count(*) = 1
+            ORDER BY 1 LIMIT 3"""
+        ).fetchall()
+        budgets = {film_id: 1e6 * (i + 1) for i, (film_id, _) in enumerate(films)}
+        for film_id, budget in budgets.items():
+            con.execute("UPDATE films SET budget_usd = ? WHERE film_id = ?", [budget, film_id])
+        (linked,) = con.execute(
+            "SELECT count(*) FROM movie_features m JOIN films f ON f.film_id = m.film_id"
+        ).fetchone()
+    snapshot.publish(directory, path, DAY)
+    monkeypatch.setenv("MOVIE_SNAPSHOT_DIR", str(directory))
+
+    assert q.budget_coverage(q.NO_FILTERS) == {"linked": linked, "with_budget": 3}
+    expected = sorted((gross / budgets[film_id] for film_id, gross in films), reverse=True)
+    np.testing.assert_allclose(q.return_on_investment(q.NO_FILTERS)["roi"], expected)
+    note, section = box_office.update_budget(None, {}, path.name)
+    assert note.startswith(f"Budgets known for 3 of {linked:,} linked films")
+    rows = section.children[1].children[1].children.rowData
+    np.testing.assert_allclose([r["roi"] for r in rows], expected)
