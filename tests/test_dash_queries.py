@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -415,19 +416,27 @@ def test_popularity_points_stand_for_every_rated_movie(live):
     assert most["titles"].split("<br>") == titles.head(3).tolist()
 
 
-def test_no_evaluation_yet_is_said_not_drawn(published, tmp_path, monkeypatch):
-    """A daily run on a new warehouse publishes the weekly tables empty."""
-    import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
-    from dash_app.pages import recommendations
-
+def republished(published, tmp_path, monkeypatch, change) -> Path:
+    """A copy of the snapshot, changed by ``change(connection)``, published as the newest."""
     directory = tmp_path / "snapshots"
     directory.mkdir()
     path = directory / "dashboard_20161016_20000101T000000000000Z.duckdb"
     shutil.copy(published.path, path)
     with duckdb.connect(str(path)) as con:
-        con.execute("DELETE FROM model_metrics")
+        change(con)
     snapshot.publish(directory, path, DAY)
     monkeypatch.setenv("MOVIE_SNAPSHOT_DIR", str(directory))
+    return path
+
+
+def test_no_evaluation_yet_is_said_not_drawn(published, tmp_path, monkeypatch):
+    """A daily run on a new warehouse publishes the weekly tables empty."""
+    import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
+    from dash_app.pages import recommendations
+
+    path = republished(
+        published, tmp_path, monkeypatch, lambda con: con.execute("DELETE FROM model_metrics")
+    )
     figure, rows = recommendations.update_metrics("rmse", "per_user_chronological", path.name)
     assert rows == []
     assert "weekly model_evaluation job has not run" in figure["layout"]["annotations"][0]["text"]
@@ -485,25 +494,24 @@ def test_return_on_investment_where_a_source_has_budgets(published, tmp_path, mo
     import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
     from dash_app.pages import box_office
 
-    directory = tmp_path / "snapshots"
-    directory.mkdir()
-    path = directory / "dashboard_20161016_20000101T000000000000Z.duckdb"
-    shutil.copy(published.path, path)
-    with duckdb.connect(str(path)) as con:
-        films = con.execute(
-            """SELECT f.film_id, any_value(f.box_office_usd) AS gross
-            FROM films f JOIN movie_features m ON m.film_id = f.film_id
-            WHERE f.box_office_usd IS NOT NULL GROUP BY 1 HAVING count(*) = 1
-            ORDER BY 1 LIMIT 3"""
-        ).fetchall()
-        budgets = {film_id: 1e6 * (i + 1) for i, (film_id, _) in enumerate(films)}
+    films = published.query(
+        """SELECT f.film_id, any_value(f.box_office_usd) AS gross
+        FROM films f JOIN movie_features m ON m.film_id = f.film_id
+        WHERE f.box_office_usd IS NOT NULL GROUP BY 1 HAVING count(*) = 1 ORDER BY 1 LIMIT 3"""
+    )
+    films = list(zip(films["film_id"].astype(int), films["gross"], strict=True))
+    budgets = {film_id: 1e6 * (i + 1) for i, (film_id, _) in enumerate(films)}
+    linked = int(
+        published.query(
+            "SELECT count(*) AS n FROM movie_features m JOIN films f ON f.film_id = m.film_id"
+        )["n"][0]
+    )
+
+    def give_budgets(con):
         for film_id, budget in budgets.items():
             con.execute("UPDATE films SET budget_usd = ? WHERE film_id = ?", [budget, film_id])
-        (linked,) = con.execute(
-            "SELECT count(*) FROM movie_features m JOIN films f ON f.film_id = m.film_id"
-        ).fetchone()
-    snapshot.publish(directory, path, DAY)
-    monkeypatch.setenv("MOVIE_SNAPSHOT_DIR", str(directory))
+
+    path = republished(published, tmp_path, monkeypatch, give_budgets)
 
     assert q.budget_coverage(q.NO_FILTERS) == {"linked": linked, "with_budget": 3}
     expected = sorted((gross / budgets[film_id] for film_id, gross in films), reverse=True)
