@@ -617,6 +617,59 @@ def test_back_and_forward_restore_every_view(page, server):
     assert "per year" in drawn["layout"]["title"]["text"]
 
 
+def test_every_page_control_lives_in_the_url(page, server, published):
+    """Each page's own controls come from the URL, show in the page, and go back to it."""
+    user = int(published.query("SELECT max(user_id) AS u FROM recommendations")["u"][0])
+    movie = int(published.query("SELECT max(movie_id) AS m FROM similar_movies")["m"][0])
+    views = [
+        f"/recommendations?user={user}&movie={movie}&metric=mae&protocol=random_5fold",
+        "/top-movies?list=most&min_votes=100",
+        "/box-office?base=2000-01-01",
+        "/viewing?day=2016-01-15",
+        "/trends?grain=week&rated=2015",
+    ]
+    for view in views:
+        open_page(page, server, view)
+        assert query_of(page) == parse_qs(urlparse(view).query), view
+
+        if view.startswith("/recommendations"):
+            recommended = published.query(
+                """SELECT m.title FROM recommendations r JOIN movie_features m USING (movie_id)
+                WHERE r.user_id = ? ORDER BY r.rank""",
+                [user],
+            )
+            rows = grid_rows(page, "user-recs")
+            assert [r["title"] for r in rows] == recommended["title"].tolist()
+            similar = published.query(
+                "SELECT similar_movie_id AS m FROM similar_movies WHERE movie_id = ? ORDER BY rank",
+                [movie],
+            )
+            assert [r["movie_id"] for r in grid_rows(page, "similar")] == similar["m"].tolist()
+            title = figure(page, "recs-metrics")["layout"]["title"]["text"]
+            assert title.startswith("MAE (stars), random 5-fold cross-validation")
+            choose(page, "#recs-metric", "RMSE (stars)")
+            settle(page)
+            assert query_of(page)["metric"] == ["rmse"]
+        elif view.startswith("/top-movies"):
+            assert page.locator("#top-kind input:checked").get_attribute("value") == "most"
+            assert page.input_value("#top-min-votes") == "100"
+            page.fill("#top-min-votes", "30")
+            page.press("#top-min-votes", "Tab")
+            settle(page)
+            assert query_of(page) == {"list": ["most"], "min_votes": ["30"]}
+        elif view.startswith("/box-office"):
+            assert "US$ of Jan 2000" in page.locator("#box-scatter .ytitle").text_content()
+            choose(page, "#box-base", "January 2010", search="January 2010")
+            settle(page)
+            assert query_of(page) == {"base": ["2010-01-01"]}
+        elif view.startswith("/viewing"):
+            assert page.input_value("#viewing-day") == "2016-01-15"
+        else:
+            assert page.locator("#trends-grain input:checked").get_attribute("value") == "week"
+            title = figure(page, "trends-count")["layout"]["title"]["text"]
+            assert "per week" in title and "2015" in title
+
+
 def test_box_office_leaves_flagged_grosses_out_and_says_the_answer(page, server, published):
     flags = published.query(
         """SELECT CASE
