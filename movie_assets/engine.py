@@ -12,6 +12,7 @@ engine form is written once in ``CUSTOM_CHECKS``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import ibis
@@ -161,9 +162,21 @@ class Tables:
         col = TABLES[name].partition_column
         return self.db.table(name).filter(ibis._[col].between(first, last))
 
-    def replace(self, name: str, day: date, rows: ir.Table, rejects: ir.Table | None) -> int:
-        """The day's partition (and this asset's rejects of the day) in one transaction."""
-        with partition_transaction(self.con, name, day, day, rejects is not None) as window:
+    def replace(
+        self,
+        name: str,
+        day: date,
+        rows: ir.Table,
+        rejects: ir.Table | None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> int:
+        """The day's partition (and this asset's rejects of the day) in one transaction.
+
+        ``before_commit`` runs inside it, after the rows are in: the checks go there.
+        """
+        with partition_transaction(
+            self.con, name, day, day, rejects is not None, before_commit
+        ) as window:
             self.db.insert(name, rows)
             if rejects is not None:
                 self.db.insert("rejects", rejects)

@@ -513,6 +513,21 @@ class Rejects(Base):
     rejected_at: Time
 
 
+class CheckResults(Base):
+    """Every asset check's result, written in the transaction of the rows it checked."""
+
+    asset: Str = pa.Field(nullable=False)
+    check_name: Str = pa.Field(nullable=False)
+    first_day: Time = _date(nullable=False)
+    last_day: Time = _date(nullable=False, description="the window the check covered")
+    passed: Bool = pa.Field(nullable=False)
+    severity: Str = pa.Field(nullable=False, isin=["ERROR", "WARN"])
+    failures: Int = pa.Field(nullable=True)
+    metadata: Str = pa.Field(nullable=False, description="the check's metadata, JSON")
+    run_id: Str = pa.Field(nullable=True)
+    evaluated_at: Time
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -578,8 +593,11 @@ TABLES: dict[str, Table] = {
         _snapshot("movie_communities", MovieCommunities),
         _snapshot("movie_centrality", MovieCentrality),
         Table("rejects", Rejects, "partition_date"),
+        Table("check_results", CheckResults, "first_day"),
     ]
 }
+# Written by every asset beside its own rows, so no asset of their own.
+SHARED_TABLES = ("rejects", "check_results")
 
 _SQL_TYPES = {
     "Int64": "BIGINT",

@@ -8,7 +8,7 @@ The body's parameters say what it reads, so each upstream name is written once:
 - ``day`` gets the as-of day, and ``config`` the run's config of the annotated class.
 
 The body returns ``Rows``. Pandas rows are written with writing.write_partition,
-engine rows with writing.write_engine's single ``INSERT ... SELECT``; either way the
+engine rows with writing.write_output's single ``INSERT ... SELECT``; either way the
 schema and reference checks of schemas.TABLES, the reconciliation and the body's own
 checks come with the write. Groups are set where definitions.py loads the modules.
 
@@ -124,12 +124,11 @@ def table_asset(
                 out = body(**args, **given)
                 received = args[reconciles] if reconciles else None
                 if isinstance(out.rows, ir.Table):
-                    result = write_output(
-                        context, con, tables, name, day, Output(out.rows, out.rejects, received)
-                    )
+                    output = Output(out.rows, out.rejects, received)
+                    result = write_output(context, con, tables, name, day, output, out.checks)
                     return dg.MaterializeResult(
                         metadata={**(result.metadata or {}), **out.metadata},
-                        check_results=[*(result.check_results or []), *out.checks],
+                        check_results=result.check_results,
                     )
             return write_partition(
                 context,

@@ -55,6 +55,7 @@ def replace_partition_batches(
     last_day: date,
     with_rejects: bool = False,
     on_batch: Callable[[pd.DataFrame], None] | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> int:
     """Replace the window with (rows, rejects) batches, all in one transaction; returns the rows.
 
@@ -67,7 +68,9 @@ def replace_partition_batches(
     """
     table = TABLES[table_name]
     written = 0
-    with partition_transaction(con, table_name, first_day, last_day, with_rejects) as window:
+    with partition_transaction(
+        con, table_name, first_day, last_day, with_rejects, before_commit
+    ) as window:
         for rows, rejects in batches:
             frame = _in_window(table, rows, first_day, last_day, start=written)
             if len(frame):
@@ -93,12 +96,14 @@ def partition_transaction(
     first_day: date,
     last_day: date,
     with_rejects: bool = False,
+    before_commit: Callable[[], None] | None = None,
 ) -> Iterator[_Window]:
     """One transaction around a partition's replacement: whatever the body inserts, or nothing.
 
-    Opens the transaction, creates or widens the table, deletes the window's rows (and,
-    with ``with_rejects``, this asset's rejects of the window), lets the body insert,
-    then logs the window with its row count and commits. Any error rolls back all of it.
+        Opens the transaction, creates or widens the table, deletes the window's rows (and,
+        with ``with_rejects``, this asset's rejects of the window), lets the body insert,
+        then logs the window with its row count, calls ``before_commit`` (which sees the new
+    rows: the checks are recorded there) and commits. Any error rolls back all of it.
     """
     table = TABLES[table_name]
     col = table.partition_column
@@ -115,6 +120,8 @@ def partition_transaction(
             f"SELECT count(*) FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day]
         ).fetchall()[0][0]
         log_partition(con, table_name, first_day, last_day, window.rows)
+        if before_commit is not None:
+            before_commit()
         con.execute("COMMIT")
     except BaseException as first:
         # A COMMIT that failed (a full disk, say) has already ended the transaction: its
@@ -216,6 +223,22 @@ def clear_rejects(con, asset: str, first_day: date, last_day: date) -> None:
     con.execute(
         "DELETE FROM rejects WHERE asset = ? AND partition_date BETWEEN ? AND ?",
         [asset, first_day, last_day],
+    )
+
+
+def record_checks(con, asset: str, first_day: date, last_day: date, rows: pd.DataFrame) -> None:
+    """The asset's check results for the window, replacing earlier ones (no transaction here:
+    the caller's, so they commit or roll back with the rows they checked)."""
+    con.execute(ddl(TABLES["check_results"]))
+    con.execute(
+        "DELETE FROM check_results WHERE asset = ? AND check_name IN (SELECT unnest(?)) "
+        "AND first_day >= ? AND last_day <= ?",
+        [asset, rows["check_name"].tolist(), first_day, last_day],
+    )
+    # By position (schema order on both sides): the connection may be Ibis's, which turns
+    # off the replacement scans that _insert relies on.
+    con.from_df(conform(TABLES["check_results"], rows.assign(asset=asset))).insert_into(
+        "check_results"
     )
 
 

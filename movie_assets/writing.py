@@ -1,7 +1,8 @@
 """The one way an asset writes: a transactional partition replace, then its checks and metadata."""
 
+import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks, engine
 from movie_assets.schemas import TABLES, now
-from movie_assets.warehouse import replace_partition_batches
+from movie_assets.warehouse import record_checks, replace_partition_batches
 
 PREVIEW_ROWS = 5
 # A range run copies its metadata to every partition: keep it small.
@@ -71,7 +72,20 @@ def write_partition_batches(
     the preview are gathered batch by batch (warehouse.replace_partition_batches).
     """
     tally = _Tally(table)
+    results: list[dg.AssetCheckResult] = []
     with duckdb.get_connection() as con:
+
+        def evaluate() -> None:
+            """The checks, over the rows as written, recorded before they commit."""
+            results.append(tally.schema.result())
+            if TABLES[table].references:  # declared on snapshot tables only: first == last
+                tables = engine.Tables(con)
+                snapshot = tables.snapshot(table, first)
+                results.extend(reference_results(tables, table, snapshot, first))
+            results.extend(extra_checks)
+            rows = check_rows(results, first, last, context.run.run_id)
+            record_checks(con, table, first, last, rows)
+
         written = replace_partition_batches(
             con,
             table,
@@ -80,12 +94,8 @@ def write_partition_batches(
             last,
             with_rejects=with_rejects,
             on_batch=tally.add,
+            before_commit=evaluate,
         )
-        if TABLES[table].references:  # declared on snapshot tables only: first == last
-            tables = engine.Tables(con)
-            references = reference_results(tables, table, tables.snapshot(table, first), first)
-        else:
-            references = []
     info = {
         "dagster/row_count": written,
         "window": f"{first}..{last}",
@@ -99,7 +109,7 @@ def write_partition_batches(
     context.log.info(f"{table}: wrote {written} rows for {first}..{last}")
     return dg.MaterializeResult(
         metadata={**info, **(metadata or {})},
-        check_results=[tally.schema.result(), *references, *extra_checks],
+        check_results=results,
     )
 
 
@@ -137,28 +147,6 @@ class Output:
     received: ir.Table | None = None
 
 
-EngineCheck = Callable[[engine.Tables, ir.Table], dg.AssetCheckResult]
-
-
-def write_engine(
-    context: dg.AssetExecutionContext,
-    duckdb: DuckDBResource,
-    table: str,
-    day: date,
-    build: Callable[[engine.Tables], Output],
-    extra_checks: Iterable[EngineCheck] = (),
-    metadata: Callable[[engine.Tables, ir.Table], dict] | None = None,
-) -> dg.MaterializeResult:
-    """The day's snapshot from engine expressions: one INSERT ... SELECT in the transaction.
-
-    No row passes through Python. The schema check, the extra checks, the counts and
-    the preview are queries over the written partition.
-    """
-    with duckdb.get_connection() as con:
-        tables = duckdb.engine_tables(con)
-        return write_output(context, con, tables, table, day, build(tables), extra_checks, metadata)
-
-
 def write_output(
     context: dg.AssetExecutionContext,
     con,
@@ -166,47 +154,65 @@ def write_output(
     table: str,
     day: date,
     out: Output,
-    extra_checks: Iterable[EngineCheck] = (),
-    metadata: Callable[[engine.Tables, ir.Table], dict] | None = None,
+    body_checks: Iterable[dg.AssetCheckResult] = (),
 ) -> dg.MaterializeResult:
-    """An engine Output as the day's snapshot, over an open connection (write_engine)."""
+    """An engine Output as the day's snapshot: one ``INSERT ... SELECT`` in the transaction.
+
+    No row passes through Python. The schema and reference checks, the reconciliation,
+    the counts and the preview are queries over the written partition, made before the
+    transaction commits, and the results are recorded in it (``check_results``).
+    """
     rejects = None
     if out.rejects is not None:
         stamped = out.rejects.mutate(
             asset=ibis.literal(table), rejected_at=ibis.literal(now().to_pydatetime())
         )
         rejects = engine.conformed(stamped, "rejects")
-    rows = tables.replace(table, day, engine.conformed(out.rows, table), rejects)
-    written = tables.snapshot(table, day)
-    results = [engine_schema_result(written, table, rows)]
-    results += reference_results(tables, table, written, day)
-    info = {"dagster/row_count": rows, "window": f"{day}..{day}"}
-    if out.rejects is not None:
-        reasons = (
-            engine.connect(con)
-            .table("rejects")
-            .filter((ibis._.asset == table) & (ibis._.partition_date == day))
-            .reason.value_counts()
-            .execute()
-        )
-        rejected = int(reasons.iloc[:, 1].sum())
-        info["rejected_rows"] = rejected
-        if rejected:
-            top = reasons.sort_values(reasons.columns[1], ascending=False).head(MAX_REASONS)
-            info["reject_reasons"] = dg.MetadataValue.json(
-                {str(r): int(n) for r, n in top.itertuples(index=False)}
-            )
-        if out.received is not None:
-            received = int(out.received.count().execute())
-            results.append(checks.reconciles(received, rows, rejected))
-    results += [check(tables, written) for check in extra_checks]
-    keys = TABLES[table].sort_key
-    preview = written.order_by(keys).limit(PREVIEW_ROWS).execute() if keys else None
-    if preview is not None:
-        info["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
-    extra = metadata(tables, written) if metadata else {}
+    results: list[dg.AssetCheckResult] = []
+    info: dict = {"window": f"{day}..{day}"}
+
+    def evaluate() -> None:
+        written = tables.snapshot(table, day)
+        rows = int(written.count().execute())
+        info["dagster/row_count"] = rows
+        results.append(engine_schema_result(written, table, rows))
+        results.extend(reference_results(tables, table, written, day))
+        if out.rejects is not None:
+            rejected = _reject_reasons(con, table, day, info)
+            if out.received is not None:
+                received = int(out.received.count().execute())
+                results.append(checks.reconciles(received, rows, rejected))
+        keys = TABLES[table].sort_key
+        if keys:
+            preview = written.order_by(keys).limit(PREVIEW_ROWS).execute()
+            info["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
+        results.extend(body_checks)
+        record_checks(con, table, day, day, check_rows(results, day, day, context.run.run_id))
+
+    rows = tables.replace(
+        table, day, engine.conformed(out.rows, table), rejects, before_commit=evaluate
+    )
     context.log.info(f"{table}: wrote {rows} rows as of {day} in the engine")
-    return dg.MaterializeResult(metadata={**info, **extra}, check_results=results)
+    return dg.MaterializeResult(metadata=info, check_results=results)
+
+
+def _reject_reasons(con, table: str, day: date, info: dict) -> int:
+    """The asset's rejects of the day: their count, and the commonest reasons in ``info``."""
+    reasons = (
+        engine.connect(con)
+        .table("rejects")
+        .filter((ibis._.asset == table) & (ibis._.partition_date == day))
+        .reason.value_counts()
+        .execute()
+    )
+    rejected = int(reasons.iloc[:, 1].sum())
+    info["rejected_rows"] = rejected
+    if rejected:
+        top = reasons.sort_values(reasons.columns[1], ascending=False).head(MAX_REASONS)
+        info["reject_reasons"] = dg.MetadataValue.json(
+            {str(r): int(n) for r, n in top.itertuples(index=False)}
+        )
+    return rejected
 
 
 def engine_schema_result(written: ir.Table, table: str, rows: int) -> dg.AssetCheckResult:
@@ -243,3 +249,31 @@ def reference_results(
             )
         )
     return results
+
+
+def record_after(context, con, table: str, first: date, last: date, results: list) -> None:
+    """Results of checks that ran after the rows were committed, in a transaction of their own."""
+    con.execute("BEGIN TRANSACTION")
+    record_checks(con, table, first, last, check_rows(results, first, last, context.run.run_id))
+    con.execute("COMMIT")
+
+
+def check_rows(
+    results: list[dg.AssetCheckResult], first: date, last: date, run_id: str | None
+) -> pd.DataFrame:
+    """Check results as rows of the check_results table (schemas.CheckResults)."""
+    rows = []
+    for result in results:
+        metadata = {k: getattr(v, "value", v) for k, v in (result.metadata or {}).items()}
+        failures = metadata.get("failures", metadata.get("unaccounted_rows"))
+        rows.append(
+            {
+                "check_name": result.check_name,
+                "passed": bool(result.passed),
+                "severity": result.severity.value,
+                "failures": None if failures is None else int(failures),
+                "metadata": json.dumps(metadata, default=str, sort_keys=True),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["check_name", "passed", "severity", "failures", "metadata"])
+    return frame.assign(first_day=first, last_day=last, run_id=run_id, evaluated_at=now())

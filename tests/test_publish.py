@@ -17,6 +17,8 @@ import pytest
 
 from movie_assets.publish import snapshot
 from movie_assets.publish.assets import RATING_ROLLUPS, check_results, selects
+from movie_assets.warehouse import record_checks
+from movie_assets.writing import check_rows
 
 DAY = date(2016, 10, 16)
 
@@ -115,30 +117,36 @@ def test_publish_swaps_the_pointer_and_prunes(tmp_path):
     assert not list(directory.glob(".*tmp"))
 
 
-def test_check_results_reads_the_latest_evaluation_of_each_check():
-    @dg.asset(
-        check_specs=[
-            dg.AssetCheckSpec("ok", asset="scores"),
-            dg.AssetCheckSpec("bad", asset="scores"),
-        ],
-    )
-    def scores():
-        return dg.MaterializeResult(
-            check_results=[
-                dg.AssetCheckResult(check_name="ok", passed=True, metadata={"failures": 0}),
-                dg.AssetCheckResult(check_name="bad", passed=False, metadata={"failures": 3}),
-            ]
-        )
+def test_check_results_are_those_recorded_as_of_the_day(tmp_path):
+    day1, day2 = date(2016, 1, 1), date(2016, 1, 2)
+    specs = [
+        dg.AssetCheckSpec("ok", asset="scores"),
+        dg.AssetCheckSpec("bad", asset="scores"),
+        dg.AssetCheckSpec("never", asset="scores", description="not in any run"),
+    ]
 
-    never = dg.AssetCheckSpec("never", asset="scores", description="not in any run")
-    instance = dg.DagsterInstance.ephemeral()
-    assert dg.materialize([scores], instance=instance).success
-    frame = check_results(instance, [*scores.check_specs, never]).set_index("check_name")
-    assert frame.loc["ok", "status"] == "passed" and frame.loc["ok", "failures"] == 0
-    assert frame.loc["bad", "status"] == "failed" and frame.loc["bad", "failures"] == 3
-    assert frame.loc["never", "status"] == "never run"
-    assert pd.isna(frame.loc["never", "passed"])
-    assert json.loads(frame.loc["bad", "metadata"]) == {"failures": 3}
+    def result(name, passed, failures):
+        return dg.AssetCheckResult(check_name=name, passed=passed, metadata={"failures": failures})
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        for day, bad in [(day1, 3), (day2, 0)]:  # "bad" failed on day 1, passed on day 2
+            rows = check_rows([result("ok", True, 0), result("bad", not bad, bad)], day, day, "r")
+            record_checks(con, "scores", day, day, rows)
+        # A re-run of day 1 replaces its results and leaves day 2's.
+        rows = check_rows([result("ok", True, 0), result("bad", False, 5)], day1, day1, "r2")
+        record_checks(con, "scores", day1, day1, rows)
+        first = check_results(con, specs, day1).set_index("check_name")
+        second = check_results(con, specs, day2).set_index("check_name")
+        later = check_results(con, specs, date(2016, 1, 9)).set_index("check_name")
+        recorded = con.execute("SELECT count(*) FROM check_results").fetchone()[0]
+    assert recorded == 4
+    assert first.loc["bad", "status"] == "failed" and first.loc["bad", "failures"] == 5
+    assert first.loc["bad", "run_id"] == "r2"
+    assert json.loads(first.loc["bad", "metadata"]) == {"failures": 5}
+    assert second.loc["bad", "status"] == "passed" and second.loc["bad", "failures"] == 0
+    assert later.loc["bad", "partition"] == "2016-01-02"  # the newest run up to the day
+    assert first.loc["ok", "status"] == "passed"
+    assert first.loc["never", "status"] == "never run" and pd.isna(first.loc["never", "passed"])
 
 
 @pytest.mark.parametrize("table", ["ratings", "movie_features", "recommender"])

@@ -2,13 +2,20 @@
 
 from datetime import date
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pandera.errors
 import pytest
 
 from movie_assets.schemas import TABLES, conform, quarantine
-from movie_assets.warehouse import read_events, replace_partition
+from movie_assets.warehouse import (
+    read_events,
+    record_checks,
+    replace_partition,
+    replace_partition_batches,
+)
+from movie_assets.writing import check_rows
 
 
 def _ratings(days: list[str], user: int = 1) -> pd.DataFrame:
@@ -157,3 +164,27 @@ def test_an_empty_snapshot_reads_as_empty_and_a_missing_one_is_an_error(con):
     assert read_snapshot(con, "genres", date(2020, 1, 2)).empty
     with pytest.raises(LookupError, match="no snapshot as of 2020-01-03"):
         read_snapshot(con, "genres", date(2020, 1, 3))
+
+
+def test_check_results_commit_or_roll_back_with_the_rows_they_checked(con):
+    day = date(2020, 1, 1)
+
+    def recorded(passed: bool):
+        def record():
+            result = dg.AssetCheckResult(check_name="c", passed=passed, metadata={"failures": 0})
+            record_checks(con, "raw_ratings", day, day, check_rows([result], day, day, "run"))
+            if not passed:
+                raise RuntimeError("a check that cannot be recorded fails the write")
+
+        return record
+
+    batches = [(_ratings(["2020-01-01"]), None)]
+    replace_partition_batches(con, "raw_ratings", batches, day, day, before_commit=recorded(True))
+    again = [(_ratings(["2020-01-01", "2020-01-01"]), None)]
+    with pytest.raises(RuntimeError):
+        replace_partition_batches(
+            con, "raw_ratings", again, day, day, before_commit=recorded(False)
+        )
+    # Neither the two new rows nor the failed result: the first write and its result stand.
+    assert _count_by_day(con) == {"2020-01-01": 1}
+    assert con.execute("SELECT passed FROM check_results").fetchall() == [(True,)]

@@ -50,40 +50,38 @@ RECONCILIATION_COLUMNS = [
 ]
 
 
-def check_results(instance: dg.DagsterInstance, specs: list[dg.AssetCheckSpec]) -> pd.DataFrame:
-    """The latest execution of every given asset check, one row each, from the instance."""
-    specs = sorted(specs, key=lambda s: (s.asset_key.to_user_string(), s.name))
-    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [s.key for s in specs]
-    )
+def check_results(con, specs: list[dg.AssetCheckSpec], day: date) -> pd.DataFrame:
+    """Every given check's result as of the day, one row each, from the check_results table.
+
+    Each asset records its checks in the transaction of the rows they checked
+    (writing.py), so this is what was true of the data published, not whatever ran last.
+    A weekly asset's result is that of its newest run up to the day.
+    """
+    con.execute(ddl(TABLES["check_results"]))
+    recorded = con.execute(
+        """SELECT * FROM check_results WHERE first_day <= ?
+        QUALIFY row_number() OVER (
+            PARTITION BY asset, check_name ORDER BY last_day DESC, evaluated_at DESC) = 1""",
+        [day],
+    ).df()
+    by_key = {(r.asset, r.check_name): r for r in recorded.itertuples(index=False)}
     rows = []
-    for spec in specs:
-        key = spec.key
-        record = records.get(key)
-        evaluation = record.event.asset_check_evaluation if record and record.event else None
-        metadata = {k: v.value for k, v in evaluation.metadata.items()} if evaluation else {}
-        if record is None:
-            status = "never run"
-        elif (
-            record.status.value == "PLANNED"
-        ):  # launched, never evaluated (by name: no private import)
-            status = "not evaluated"
-        else:
-            status = "passed" if evaluation.passed else "failed"
-        failures = metadata.get("failures", metadata.get("unaccounted_rows"))
+    for spec in sorted(specs, key=lambda s: (s.asset_key.to_user_string(), s.name)):
+        asset = spec.asset_key.to_user_string()
+        record = by_key.get((asset, spec.name))
         rows.append(
             {
-                "asset": key.asset_key.to_user_string(),
-                "check_name": key.name,
+                "asset": asset,
+                "check_name": spec.name,
                 "description": spec.description,
                 "blocking": bool(spec.blocking),
-                "status": status,
-                "passed": evaluation.passed if evaluation else None,
-                "failures": int(failures) if failures is not None else None,
-                "partition": record.partition if record else None,
-                "run_id": record.run_id if record else None,
-                "evaluated_at": pd.Timestamp(record.create_timestamp, unit="s") if record else None,
-                "metadata": json.dumps(metadata, default=str, sort_keys=True),
+                "status": _status(record),
+                "passed": None if record is None else bool(record.passed),
+                "failures": None if record is None else record.failures,
+                "partition": None if record is None else _window(record),
+                "run_id": None if record is None else record.run_id,
+                "evaluated_at": None if record is None else record.evaluated_at,
+                "metadata": "{}" if record is None else record.metadata,
             }
         )
     frame = pd.DataFrame(rows, columns=CHECK_COLUMNS)
@@ -91,6 +89,17 @@ def check_results(instance: dg.DagsterInstance, specs: list[dg.AssetCheckSpec]) 
     frame["passed"] = frame["passed"].astype("boolean")
     frame["evaluated_at"] = pd.to_datetime(frame["evaluated_at"])
     return frame
+
+
+def _status(record) -> str:
+    if record is None:
+        return "never run"
+    return "passed" if record.passed else "failed"
+
+
+def _window(record) -> str:
+    first, last = (pd.Timestamp(d).date().isoformat() for d in (record.first_day, record.last_day))
+    return first if first == last else f"{first}...{last}"
 
 
 def upstream_checks() -> list[dg.AssetCheckSpec]:
@@ -167,9 +176,9 @@ def dashboard_snapshot(
     """A read-only DuckDB copy for Dash, with the latest check results and reconciliation counts."""
     day = snapshot_day(context)
     directory = snapshot.snapshot_dir(Path(duckdb.database))
-    quality = check_results(context.instance, upstream_checks())
     queries = selects(day)
     with duckdb.get_connection() as con:
+        quality = check_results(con, upstream_checks(), day)
         # The weekly job's tables: a daily run on a new warehouse may come first, and then
         # publishes them empty rather than failing.
         for name in WEEKLY_ASSETS:
