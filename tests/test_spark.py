@@ -1,12 +1,14 @@
 """The same graph on Spark: every table the DuckDB engine publishes, Spark publishes too.
 
-One generated archive in the ml-25m layout (benchmarks/archives.py) is ingested once;
-copies of that warehouse then run every snapshot asset, once with the DuckDB engine and
-once with ``MOVIE_ENGINE=spark`` in local mode, and the Dash snapshots the two publish
-are compared table by table, row for row: exact for everything but floats, which
-agree to a relative 1e-9 (the engines sum in different orders). The check results
-published beside them agree too. A Spark Connect server started here on 127.0.0.1
-runs the clean and feature slice the same way.
+One generated archive in the ml-25m layout (benchmarks/archives.py) is ingested and
+every snapshot asset run, once with the DuckDB engine and once with
+``MOVIE_ENGINE=spark`` in local mode (its ratings read by Spark's CSV reader), and the
+Dash snapshots the two publish are compared table by table, row for row: exact for
+everything but floats, which agree to a relative 1e-9 (the engines sum in different
+orders), and the rejects' place, a split offset where DuckDB gives a line number. The
+check results published beside them agree too. A Spark Connect server started here on
+127.0.0.1 ingests the last month and runs the clean and feature slice the same way,
+the slice on a copy of a warehouse the DuckDB engine ingested.
 
 The reference is the DuckDB engine, whose tables other tests pin against pandas
 (tests/test_engine.py, tests/test_scale_graph.py).
@@ -35,6 +37,7 @@ from movie_assets.build import BuildReport, run_history, run_snapshots
 from movie_assets.definitions import build_defs
 from movie_assets.publish import snapshot
 from movie_assets.resources import Engine, build_resources
+from movie_assets.sources.spark_csv import NO_LINE
 
 pytestmark = pytest.mark.spark
 
@@ -46,15 +49,20 @@ RTOL = 1e-9
 WALL_CLOCK = {"ingested_at", "rejected_at", "evaluated_at", "published_at", "run_id"}
 
 
-def _snapshots(archive, name: str, spark: str | None = None, selection=None) -> Path:
+def _snapshots(
+    archive, name: str, spark: str | None = None, selection=None, ingest: bool = False
+) -> Path:
     """A copy of the ingested warehouse, its snapshots run as of AS_OF; returns its path.
 
     ``spark`` None runs the DuckDB engine, "" Spark in local mode, else a Connect URL.
+    ``ingest`` starts from an empty warehouse and ingests the ratings with that engine
+    first, in the same Dagster instance, so the ingestion's checks are published too.
     """
     zip_path, base = archive
     path = base.parent.parent / name / "warehouse.duckdb"
     path.parent.mkdir()
-    shutil.copy(base, path)
+    if not ingest:
+        shutil.copy(base, path)
     engine = None
     if spark is not None:
         engine = Engine(
@@ -63,6 +71,8 @@ def _snapshots(archive, name: str, spark: str | None = None, selection=None) -> 
     defs = build_defs(resources(path, zip_path, engine))
     report = BuildReport()
     instance = dg.DagsterInstance.ephemeral()
+    if ingest:
+        run_history(defs, instance, FIRST, AS_OF, report)
     if selection is None:
         run_snapshots(defs, instance, AS_OF, report)
     else:
@@ -95,7 +105,7 @@ def archive(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def on_duckdb(archive) -> Path:
-    return _snapshots(archive, "duckdb")
+    return _snapshots(archive, "duckdb", ingest=True)
 
 
 def _published(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -132,14 +142,27 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def test_every_published_table_equals_the_duckdb_engines(archive, on_duckdb):
-    path = _snapshots(archive, "spark", spark="")
+    """Both engines ingest the ratings (Spark with its CSV reader), then run every snapshot."""
+    path = _snapshots(archive, "spark", spark="", ingest=True)
     with _published(on_duckdb) as want, _published(path) as got:
         names = _tables(want)
         assert _tables(got) == names
         assert set(ENGINE_TABLES) < set(names)
         for name in names:
             sql = f"SELECT * FROM {name}"
-            _assert_same(_rows(want, sql), _rows(got, sql), name)
+            expected = _rows(want, sql)
+            if name == "rejects":  # Spark gives the split's offset where DuckDB gives the line
+                expected["reason"] = expected["reason"].str.replace(
+                    r" line \d+: ", f" split at byte 0 ({NO_LINE}): ", regex=True
+                )
+                expected = expected.sort_values(list(expected.columns), ignore_index=True)
+            _assert_same(expected, _rows(got, sql), name)
+        assert (
+            want.execute("SELECT count(*) FROM rejects WHERE asset = 'raw_ratings'").fetchone()[0]
+            > 0
+        )
+        ingested = "SELECT status FROM dq_checks WHERE asset = 'raw_ratings'"
+        assert {r[0] for r in got.execute(ingested).fetchall()} == {"passed"}
         # Not trivially equal: the engine tables and the rejects have rows, the checks ran.
         for name in [*ENGINE_TABLES, "rejects"]:
             assert want.execute(f"SELECT count(*) FROM {name}").fetchone()[0] > 0, name
@@ -152,6 +175,9 @@ def test_every_published_table_equals_the_duckdb_engines(archive, on_duckdb):
         assert days == [f"as_of={AS_OF}"], name
         assert list((root / name / days[0]).glob("*.parquet")), name
     assert (root / "rejects" / "asset=ratings" / f"partition_date={AS_OF}").is_dir()
+    # raw_ratings is the engine's own table: ratings read it there, not through _exchange/.
+    assert [p for p in (root / "raw_ratings").iterdir() if p.name.startswith("rating_date=")]
+    assert not (root / "_exchange" / "raw_ratings.parquet").exists()
 
 
 def _free_port() -> int:
@@ -245,6 +271,35 @@ def test_the_slice_through_spark_connect_equals_the_duckdb_engines(
         assert got.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_name = 'ratings'"
         ).fetchone() == ("VIEW",)
+
+
+def test_raw_ratings_read_through_spark_connect_equal_the_python_readers(
+    archive, connect_server, tmp_path
+):
+    """The last month of ratings ingested by Spark's CSV reader through the Connect server."""
+    zip_path, base = archive
+    first = "2016-09-17"
+    engine = Engine(kind="spark", spark_remote=connect_server, spark_warehouse=str(tmp_path / "pq"))
+    defs = build_defs(resources(tmp_path / "warehouse.duckdb", zip_path, engine))
+    report = BuildReport()
+    run_history(defs, dg.DagsterInstance.ephemeral(), first, AS_OF, report)
+    assert report.ok, report
+    rows = f"SELECT * FROM raw_ratings WHERE rating_date BETWEEN '{first}' AND '{AS_OF}'"
+    rejects = (
+        "SELECT * FROM rejects WHERE asset = 'raw_ratings' "
+        f"AND partition_date BETWEEN '{first}' AND '{AS_OF}'"
+    )
+    with (
+        duckdb.connect(str(base), read_only=True) as want,
+        duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as got,
+    ):
+        _assert_same(_rows(want, rows), _rows(got, rows), "raw_ratings")
+        expected = _rows(want, rejects)
+        assert len(expected) > 0
+        expected["reason"] = expected["reason"].str.replace(
+            r" line \d+: ", f" split at byte 0 ({NO_LINE}): ", regex=True
+        )
+        _assert_same(expected, _rows(got, rejects), "rejects")
 
 
 def test_the_engine_is_chosen_by_the_environment_and_the_token_stays_out_of_logs(
