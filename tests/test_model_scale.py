@@ -87,10 +87,7 @@ def scaled(slice_warehouse, embedded, tmp_path_factory):
                     "movie_communities",
                     "movie_centrality",
                 ],
-                {
-                    "movie_communities": {"config": GRAPH},
-                    "movie_centrality": {"config": GRAPH},
-                },
+                {"co_rating_graph": {"config": GRAPH}},
             ),
             ("model_evaluation", ["model_metrics"], {}),
         ]

@@ -29,7 +29,7 @@ from movie_assets.model import (
     svd,
     tuning,
 )
-from movie_assets.model.graph_assets import movie_centrality, movie_communities
+from movie_assets.model.graph_assets import co_rating_graph
 from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.warehouse import read_latest_snapshot, read_snapshot
 from movie_assets.writing import write_partition
@@ -40,8 +40,7 @@ __all__ = [
     "model_metrics",
     "recommendations",
     "similar_movies",
-    "movie_communities",
-    "movie_centrality",
+    "co_rating_graph",
 ]
 
 # The searches run weekly (job model_evaluation); daily training uses the newest tuning.

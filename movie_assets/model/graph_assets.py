@@ -45,52 +45,69 @@ def _metadata(g, config: GraphConfig) -> dict:
     }
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    kinds={"duckdb", "networkx"},
-    deps=["ratings", "movies"],
-    check_specs=[*checks.table_specs("movie_communities")],
+GRAPH_TABLES = ("movie_communities", "movie_centrality")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            name,
+            partitions_def=daily_partitions,
+            kinds={"duckdb", "networkx"},
+            deps=["ratings", "movies"],
+            description=description,
+        )
+        for name, description in [
+            (
+                "movie_communities",
+                "Louvain communities of the co-rating graph: size, top genres, most "
+                "connected titles.",
+            ),
+            (
+                "movie_centrality",
+                "Degree, weighted degree, PageRank and betweenness of every movie in the "
+                "co-rating graph, with its community.",
+            ),
+        ]
+    ],
+    check_specs=[spec for name in GRAPH_TABLES for spec in checks.table_specs(name)],
 )
-def movie_communities(
-    context: dg.AssetExecutionContext, config: GraphConfig, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    """Louvain communities of the co-rating graph: size, top genres, most connected titles."""
+def co_rating_graph(context: dg.AssetExecutionContext, config: GraphConfig, duckdb: DuckDBResource):
+    """Both graph tables from one build of the graph and one community detection."""
     day = snapshot_day(context)
     g, movies = _graph(duckdb, day, config)
     members = graph.communities(g, config.seed)
     strength = pd.Series(dict(g.degree(weight="weight")), dtype=float)
-    frame = graph.describe_communities(members, movies, strength).assign(as_of=pd.Timestamp(day))
-    modularity = graph.modularity(g, members) if len(members) else 0.0
-    return write_partition(
-        context,
-        duckdb,
-        "movie_communities",
-        frame,
-        day,
-        day,
-        metadata={**_metadata(g, config), "modularity": modularity, "seed": config.seed},
-    )
-
-
-@dg.asset(
-    partitions_def=daily_partitions,
-    kinds={"duckdb", "networkx"},
-    deps=["ratings", "movies"],
-    check_specs=[*checks.table_specs("movie_centrality")],
-)
-def movie_centrality(
-    context: dg.AssetExecutionContext, config: GraphConfig, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    """Degree, weighted degree, PageRank and betweenness of every movie in the co-rating graph."""
-    day = snapshot_day(context)
-    g, movies = _graph(duckdb, day, config)
-    frame = (
+    communities = graph.describe_communities(members, movies, strength)
+    centrality = (
         graph.centrality(g, config.seed)
-        .join(graph.communities(g, config.seed))
+        .join(members)
         .join(movies.set_index("movie_id")["title"])
         .reset_index()
-        .assign(as_of=pd.Timestamp(day))
     )
-    return write_partition(
-        context, duckdb, "movie_centrality", frame, day, day, metadata=_metadata(g, config)
-    )
+    modularity = graph.modularity(g, members) if len(members) else 0.0
+    extra = {"movie_communities": {"modularity": modularity, "seed": config.seed}}
+    for name, frame in zip(GRAPH_TABLES, [communities, centrality], strict=True):
+        written = write_partition(
+            context,
+            duckdb,
+            name,
+            frame.assign(as_of=pd.Timestamp(day)),
+            day,
+            day,
+            metadata={**_metadata(g, config), **extra.get(name, {})},
+        )
+        yield dg.MaterializeResult(
+            asset_key=name,
+            metadata=written.metadata,
+            check_results=[
+                dg.AssetCheckResult(
+                    asset_key=name,
+                    check_name=result.check_name,
+                    passed=result.passed,
+                    severity=result.severity,
+                    metadata=result.metadata,
+                )
+                for result in written.check_results
+            ],
+        )
