@@ -18,6 +18,7 @@ never takes a half-written day for a written one.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 
 import ibis
@@ -136,7 +137,14 @@ class SparkTables:
             table = self.db.read_parquet(path)
         return table.filter(table[col].between(first, last))
 
-    def replace(self, name: str, day: date, rows: ir.Table, rejects: ir.Table | None) -> int:
+    def replace(
+        self,
+        name: str,
+        day: date,
+        rows: ir.Table,
+        rejects: ir.Table | None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> int:
         """The day's partition (and this asset's rejects of the day) replaced; returns its rows.
 
         Rows and rejects are written by Spark, each partition into its own directory
@@ -173,13 +181,23 @@ class SparkTables:
                 f"SELECT count(*) FROM {name} WHERE {col} = ?", [day]
             ).fetchone()[0]
             log_partition(self.con, name, day, day, written)
+            if before_commit is not None:  # the checks, on the files just written
+                before_commit()
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
         return written
 
-    def replace_events(self, name: str, first: date, last: date, rows, rejects) -> dict[date, int]:
+    def replace_events(
+        self,
+        name: str,
+        first: date,
+        last: date,
+        rows,
+        rejects,
+        before_commit: Callable[[], None] | None = None,
+    ) -> dict[date, int]:
         """Days first..last of an event table, and this asset's rejects of them, replaced.
 
         ``rows`` and ``rejects`` are Spark DataFrames in the table's and the rejects'
@@ -187,8 +205,9 @@ class SparkTables:
         dynamic partition overwrite; a day of the window that held files and has no new
         rows gets an empty file instead, so the window holds exactly the new rows. The
         window is logged as unfinished first (``events`` refuses it) and as written
-        once the warehouse has read the rejects. Returns the rows per day, as Spark
-        counted them.
+        once the warehouse has read the rejects; ``before_commit`` runs in that last
+        transaction (the checks go there). Returns the rows per day, as Spark counted
+        them.
         """
         col = TABLES[name].partition_column
         self._refuse_duckdb_table(name)
@@ -221,6 +240,8 @@ class SparkTables:
                 f"SELECT count(*) FROM {name} WHERE {col} BETWEEN ? AND ?", [first, last]
             ).fetchone()[0]
             log_partition(self.con, name, first, last, written)
+            if before_commit is not None:
+                before_commit()
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")

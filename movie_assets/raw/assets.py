@@ -10,7 +10,7 @@ from movie_assets.raw import ingest
 from movie_assets.raw.ingest import parse_rejects
 from movie_assets.schemas import now
 from movie_assets.sources.registry import SourceResource
-from movie_assets.writing import write_partition
+from movie_assets.writing import record_after, write_partition
 
 GROUP = "raw"
 
@@ -51,9 +51,11 @@ def raw_ratings(
     source_days = pd.Series(expected, dtype="int64")
     source_days.index = pd.DatetimeIndex(source_days.index).date
     stored = written.set_index(pd.to_datetime(written["rating_date"]).dt.date)["n"]
+    present = checks.rows_present(source_days, stored)
+    with duckdb.get_connection() as con:
+        record_after(context, con, "raw_ratings", first, last, [present])
     return dg.MaterializeResult(
-        metadata=result.metadata,
-        check_results=[*result.check_results, checks.rows_present(source_days, stored)],
+        metadata=result.metadata, check_results=[*result.check_results, present]
     )
 
 

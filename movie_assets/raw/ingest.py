@@ -34,9 +34,11 @@ from movie_assets.sources.composite import parse_spec
 from movie_assets.sources.files import SourceFileError, first_partition_day
 from movie_assets.sources.movielens_files import LAYOUTS, MovieLensFiles, Release, _without_header
 from movie_assets.sources.registry import PROVIDES, SourceResource
+from movie_assets.warehouse import record_checks
 from movie_assets.writing import (
     MAX_REASONS,
     PREVIEW_ROWS,
+    check_rows,
     engine_schema_result,
     write_partition_batches,
 )
@@ -114,6 +116,19 @@ class OnSpark:
                 read, label, first, last, partition_span(), first_partition_day()
             )
             reasons = Counter(dict(rejects.groupBy("kind").count().collect()))
+            results: list[dg.AssetCheckResult] = []
+
+            def evaluate() -> None:
+                """The schema check over the files just written, recorded before the commit."""
+                (rows_written,) = con.execute(
+                    f"SELECT count(*) FROM {TABLE} WHERE rating_date BETWEEN ? AND ?",
+                    [first, last],
+                ).fetchone()
+                written = tables.events(TABLE, first, last)
+                results.append(engine_schema_result(written, TABLE, rows_written))
+                run = check_rows(results, first, last, context.run.run_id)
+                record_checks(con, TABLE, first, last, run)
+
             by_day = tables.replace_events(
                 TABLE,
                 first,
@@ -122,10 +137,10 @@ class OnSpark:
                 rejects.drop("kind").withColumns(
                     {"source": stamped["source"], "rejected_at": stamped["ingested_at"]}
                 ),
+                before_commit=evaluate,
             )
             read.unpersist()
             rows_written = sum(by_day.values())
-            schema = engine_schema_result(tables.events(TABLE, first, last), TABLE, rows_written)
             preview = con.execute(
                 f"SELECT * FROM {TABLE} WHERE rating_date BETWEEN ? AND ? LIMIT ?",
                 [first, last, PREVIEW_ROWS],
@@ -140,7 +155,7 @@ class OnSpark:
         if reasons:
             info["reject_reasons"] = dg.MetadataValue.json(dict(reasons.most_common(MAX_REASONS)))
         context.log.info(f"{TABLE}: wrote {rows_written} rows for {first}..{last} in the engine")
-        return dg.MaterializeResult(metadata=info, check_results=[schema]), Counter(by_day)
+        return dg.MaterializeResult(metadata=info, check_results=results), Counter(by_day)
 
 
 def landed(release: Release, root: str) -> str:
