@@ -330,6 +330,30 @@ def top_movies(f: Filters, kind: str, min_votes: int = 50, limit: int = 20) -> p
     )
 
 
+# --- movie graph ----------------------------------------------------------------------------
+
+
+@cached
+def graph_communities() -> pd.DataFrame:
+    """Louvain communities of the co-rating graph, largest first."""
+    return query(
+        """SELECT community_id, size, replace(top_genres, '|', ', ') AS top_genres,
+               replace(representative_titles, '|', '; ') AS representative_titles
+        FROM movie_communities ORDER BY size DESC, community_id"""
+    )
+
+
+@cached
+def community_movies(community_id: int) -> pd.DataFrame:
+    """A community's movies ranked by PageRank, with their centrality in the whole graph."""
+    return query(
+        """SELECT row_number() OVER (ORDER BY pagerank DESC, movie_id) AS rank, movie_id, title,
+               degree, strength, pagerank, betweenness
+        FROM movie_centrality WHERE community_id = ? ORDER BY rank""",
+        [community_id],
+    )
+
+
 # --- box office -----------------------------------------------------------------------------
 
 

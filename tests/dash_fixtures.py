@@ -42,6 +42,7 @@ PAGES = {
     "trends": "/trends",
     "genres": "/genres",
     "top_movies": "/top-movies",
+    "movie_graph": "/movie-graph",
     "box_office": "/box-office",
     "viewing": "/viewing",
     "recommendations": "/recommendations",

@@ -52,6 +52,7 @@ HEADINGS = {
     "trends": "Trends",
     "genres": "Genres",
     "top_movies": "Top movies",
+    "movie_graph": "Movie graph",
     "box_office": "Box office",
     "viewing": "Viewing patterns",
     "recommendations": "Recommendations",
@@ -868,6 +869,86 @@ def test_recommendations_explain_themselves(page, server, published):
     assert explained, "a user with 4-star ratings gets reasons from them"
     for row in explained:
         assert row["why"].startswith(f"You rated {row['because_title']} ")
+
+
+GRAPH_COMMUNITIES = """SELECT community_id, size, top_genres, representative_titles
+    FROM movie_communities ORDER BY size DESC, community_id"""
+GRAPH_MOVIES = """SELECT title, pagerank, degree, strength, betweenness FROM movie_centrality
+    WHERE community_id = ? ORDER BY pagerank DESC, movie_id"""
+
+
+def shown_movies(tab) -> list[tuple]:
+    return [
+        (r["title"], r["pagerank"], r["degree"], r["strength"], r["betweenness"])
+        for r in grid_rows(tab, "community-movies")
+    ]
+
+
+def test_movie_graph_communities_and_a_chosen_communitys_movies(page, server, published):
+    communities = published.query(GRAPH_COMMUNITIES)
+    assert len(communities) >= 2, "the embedded data's co-rating graph has communities"
+    largest, other = (int(i) for i in communities["community_id"][:2])
+    open_page(page, server, "/movie-graph")
+    rows = grid_rows(page, "communities")
+    assert [(r["community_id"], r["size"]) for r in rows] == list(
+        zip(communities["community_id"], communities["size"], strict=True)
+    )
+    for row, (_, expected) in zip(rows, communities.iterrows(), strict=True):
+        assert row["top_genres"].split(", ") == expected["top_genres"].split("|")
+        assert row["representative_titles"].split("; ") == expected["representative_titles"].split(
+            "|"
+        )
+    # The largest community is chosen first; its movies by PageRank, as the table has them.
+    expected = published.query(GRAPH_MOVIES, [largest])
+    assert shown_movies(page) == list(expected.itertuples(index=False, name=None))
+    assert [r["rank"] for r in grid_rows(page, "community-movies")] == list(
+        range(1, len(expected) + 1)
+    )
+    assert f"Community {largest}: {len(expected):,} movies" in page.inner_text("#graph-caption")
+
+    # A click on a community lists its movies and keeps the choice in the URL.
+    page.click(f"#communities-table .ag-row[row-id='{other}'] [col-id='size']")
+    page.wait_for_url(f"**/movie-graph?community={other}")
+    settle(page)
+    chosen = published.query(GRAPH_MOVIES, [other])
+    assert shown_movies(page) == list(chosen.itertuples(index=False, name=None))
+    page.reload()
+    settle(page)
+    assert shown_movies(page) == list(chosen.itertuples(index=False, name=None))
+    screenshot(page, "movie_graph_community")
+    page.go_back()
+    settle(page)
+    assert shown_movies(page) == list(expected.itertuples(index=False, name=None))
+
+    # A community the snapshot does not have is named and the largest shown; junk: the default.
+    missing = int(communities["community_id"].max()) + 1
+    open_page(page, server, f"/movie-graph?community={missing}")
+    assert f"No community {missing} in this snapshot" in page.inner_text("#graph-notice")
+    assert shown_movies(page) == list(expected.itertuples(index=False, name=None))
+    assert query_of(page) == {"community": [str(largest)]}
+    open_page(page, server, "/movie-graph?community=abc")
+    assert shown_movies(page) == list(expected.itertuples(index=False, name=None))
+
+
+def test_an_empty_movie_graph_says_so(page, published, tmp_path):
+    directory = tmp_path / "snapshots"
+    directory.mkdir()
+    day = published.query("SELECT as_of FROM snapshot_info")["as_of"][0].date()
+    path = directory / f"dashboard_{day:%Y%m%d}_20000101T000000000000Z.duckdb"
+    shutil.copy(published.path, path)
+    with duckdb.connect(str(path)) as con:  # a graph too small for any edge
+        con.execute("DELETE FROM movie_communities")
+        con.execute("DELETE FROM movie_centrality")
+    snapshot.publish(directory, path, day)
+    own = start_server(directory, tmp_path)
+    try:
+        open_page(page, own, "/movie-graph")
+        for table in ["communities", "community-movies"]:
+            assert grid_rows(page, table) == []
+            assert "co-rating graph is empty" in page.inner_text(f"#{table}-table")
+        assert query_of(page) == {}
+    finally:
+        own.stop()
 
 
 def test_time_travel_to_a_published_past_day(page, published, tmp_path):
