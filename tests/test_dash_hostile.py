@@ -241,3 +241,30 @@ def test_logged_values_are_truncated():
     written = stream.getvalue()
     assert "Exception on /x [POST] vvv" in written and "more characters" in written
     assert len(written) < 3 * inputs.LOG_LIMIT + 500
+
+
+def test_a_bad_community_gets_a_4xx_or_an_empty_state(server, callbacks):
+    """The movie graph's community comes from the URL and from a clicked grid row."""
+    movies = next(d for d in callbacks if d["output"].endswith("graph-caption.children.."))
+    choose = next(d for d in callbacks if d["output"] == "graph-community.value")
+    with requests.Session() as session:
+        for value in ["x", -1, 2**40, 1.5, [0], {"community": 0}]:
+            response = session.post(
+                server.url + CALLBACK, json=_envelope(movies, [value, None]), timeout=60
+            )
+            _check(response, f"community {value!r}")
+            assert response.status_code == 400, value
+            assert "community" in response.text
+        response = session.post(
+            server.url + CALLBACK, json=_envelope(movies, [2**31 - 1, None]), timeout=60
+        )
+        assert response.status_code == 200
+        rows, caption = response.json()["response"].values()
+        assert rows == {"rowData": []}
+        assert caption == {"children": f"No community {2**31 - 1} in this snapshot."}
+        for cell in [{"rowId": "../1"}, {"rowId": None}, {"rowId": "-3"}, {}, "x", [1]]:
+            response = session.post(
+                server.url + CALLBACK, json=_envelope(choose, [cell]), timeout=60
+            )
+            _check(response, f"cellClicked {cell!r}")
+            assert response.status_code == 400, cell
