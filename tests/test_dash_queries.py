@@ -520,3 +520,26 @@ def test_return_on_investment_where_a_source_has_budgets(published, tmp_path, mo
     assert note.startswith(f"Budgets known for 3 of {linked:,} linked films")
     rows = section.children[1].children[1].children.rowData
     np.testing.assert_allclose([r["roi"] for r in rows], expected)
+
+
+def test_graph_communities_and_their_movies(published):
+    communities = published.query("SELECT * FROM movie_communities")
+    centrality = published.query("SELECT * FROM movie_centrality")
+    assert len(communities) >= 2, "the embedded data's co-rating graph has communities"
+    got = q.graph_communities()
+    # Each community's size is the number of its movies in the centrality table.
+    sizes = centrality["community_id"].value_counts()
+    assert dict(zip(got["community_id"], got["size"], strict=True)) == sizes.to_dict()
+    assert got["size"].is_monotonic_decreasing
+    assert got["top_genres"].tolist() == [
+        communities.set_index("community_id").loc[i, "top_genres"].replace("|", ", ")
+        for i in got["community_id"]
+    ]
+    for community in got["community_id"]:
+        members = centrality[centrality["community_id"] == community]
+        expected = members.sort_values(["pagerank", "movie_id"], ascending=[False, True])
+        movies = q.community_movies(int(community))
+        assert movies["movie_id"].tolist() == expected["movie_id"].tolist()
+        assert movies["rank"].tolist() == list(range(1, len(members) + 1))
+        assert np.allclose(movies["pagerank"], expected["pagerank"])
+    assert q.community_movies(int(got["community_id"].max()) + 1).empty
