@@ -42,8 +42,11 @@ NOTE = (
 )
 
 
+MAX_ID = 2**31 - 1  # community ids are INTEGER
+
+
 def _community(value) -> int | None:
-    return None if value in (None, "") else inputs.integer(value, "community", 0, 2**31 - 1)
+    return None if value in (None, "") else inputs.integer(value, "community", 0, MAX_ID)
 
 
 COMMUNITY = filters.Param("community", ID("community"), _community)
@@ -134,7 +137,7 @@ def communities(_version):
 def choose(cell):
     """A clicked row of the communities grid chooses that community below."""
     row = cell.get("rowId") if isinstance(cell, dict) else None
-    return inputs.integer(row, "cellClicked.rowId", 0, 2**31 - 1)
+    return inputs.integer(row, "cellClicked.rowId", 0, MAX_ID)
 
 
 @callback(
