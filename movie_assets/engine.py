@@ -20,7 +20,14 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from movie_assets.schemas import TABLES, Table, column_types
-from movie_assets.warehouse import partition_transaction, table_exists, was_written
+from movie_assets.warehouse import (
+    finish_window,
+    is_view,
+    partition_transaction,
+    table_exists,
+    transaction,
+    was_written,
+)
 
 _IBIS_TYPES = {
     "BIGINT": "int64",
@@ -155,6 +162,27 @@ class Tables:
         if not was_written(self.con, name, as_of):
             raise LookupError(f"{name} has no snapshot as of {as_of}: materialize that partition")
         return self.db.table(name).filter(ibis._.as_of == as_of)
+
+    def whole(self, name: str) -> ir.Table:
+        """Every snapshot of a table: what a view is defined over."""
+        return self.db.table(name)
+
+    def view(
+        self, name: str, day: date, rows: ir.Table, before_commit: Callable[[], None] | None = None
+    ) -> int:
+        """``rows`` (over every snapshot) as a view; the day is logged with its row count.
+
+        Nothing is copied: a star-schema table is a projection of tables the warehouse
+        already holds. A table of that name from an older warehouse is dropped.
+        """
+        with transaction(self.con):
+            if table_exists(self.con, name) and not is_view(self.con, name):
+                self.con.execute(f"DROP TABLE {name}")
+            self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {ibis.to_sql(rows, 'duckdb')}")
+            count = f"SELECT count(*) FROM {name} WHERE as_of = ?"
+            written = self.con.execute(count, [day]).fetchone()[0]
+            finish_window(self.con, name, day, day, written, before_commit)
+        return written
 
     def events(self, name: str, first: date, last: date) -> ir.Table:
         if not table_exists(self.con, name):

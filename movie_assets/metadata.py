@@ -12,6 +12,7 @@ import warnings
 import dagster as dg
 
 from movie_assets.schemas import TABLES, Table, column_types
+from movie_assets.table_asset import CODE_REFERENCES
 
 # Who answers for each layer, by the asset group it is in.
 OWNERS = {
@@ -94,7 +95,10 @@ def with_catalog_metadata(assets: list, catalog: str) -> list:
     ``catalog`` is the DuckDB catalog of the warehouse file (its name without ``.duckdb``).
     """
     described = dg.map_asset_specs(lambda spec: _described(spec, catalog), assets)
+    # table_asset links its assets to their bodies itself; the rest link to their functions.
+    linked = [a for a in described if any(CODE_REFERENCES in s.metadata for s in a.specs)]
+    rest = [a for a in described if a not in linked]
     # with_source_code_references is a beta API in dagster 1.13; using it is our choice.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
-        return list(dg.with_source_code_references(described))
+        return [*linked, *dg.with_source_code_references(rest)]

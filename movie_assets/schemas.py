@@ -537,6 +537,8 @@ class Table:
     # (column, parent table): every value exists in the parent's snapshot of the same day.
     # The key is the model's Config.unique; checks.table_specs makes a check of each.
     references: tuple[tuple[str, str], ...] = ()
+    # A view over every snapshot of its inputs (the star schema): nothing copied per day.
+    view: bool = False
 
     @property
     def sort_key(self) -> list[str]:
@@ -553,10 +555,10 @@ class Table:
 
 
 def _snapshot(
-    name: str, model: type[Base], order: tuple[str, ...] = (), **references: str
+    name: str, model: type[Base], order: tuple[str, ...] = (), view: bool = False, **references: str
 ) -> Table:
     """A snapshot table; keyword arguments name its references (column=parent)."""
-    return Table(name, model, "as_of", order, tuple(references.items()))
+    return Table(name, model, "as_of", order, tuple(references.items()), view)
 
 
 TABLES: dict[str, Table] = {
@@ -581,9 +583,9 @@ TABLES: dict[str, Table] = {
         _snapshot("genre_daily", GenreDaily),
         _snapshot("viewing_hourly", ViewingHourly),
         _snapshot("trending", Trending, movie_id="movies"),
-        _snapshot("fact_ratings", FactRatings),
-        _snapshot("dim_movie", DimMovie),
-        _snapshot("dim_user", DimUser),
+        _snapshot("fact_ratings", FactRatings, view=True),
+        _snapshot("dim_movie", DimMovie, view=True),
+        _snapshot("dim_user", DimUser, view=True),
         _snapshot("dim_date", DimDate),
         _snapshot("recommender", Recommender),
         _snapshot("model_metrics", ModelMetrics),

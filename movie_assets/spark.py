@@ -29,8 +29,9 @@ from movie_assets.schemas import TABLES, column_types, now
 from movie_assets.warehouse import (
     PARTITION_LOG,
     clear_rejects,
-    log_partition,
+    finish_window,
     table_exists,
+    transaction,
     was_written,
 )
 
@@ -167,8 +168,7 @@ class SparkTables:
                 self._rejects(name, day),
                 mode="overwrite",
             )
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(self.con):
             self.con.execute(self._view(name))
             if rejects is not None:
                 clear_rejects(self.con, name, day, day)
@@ -180,13 +180,7 @@ class SparkTables:
             written = self.con.execute(
                 f"SELECT count(*) FROM {name} WHERE {col} = ?", [day]
             ).fetchone()[0]
-            log_partition(self.con, name, day, day, written)
-            if before_commit is not None:  # the checks, on the files just written
-                before_commit()
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+            finish_window(self.con, name, day, day, written, before_commit)
         return written
 
     def replace_events(
@@ -226,8 +220,7 @@ class SparkTables:
         self._overwrite_days(
             rejects, self._rejects_root(name), "partition_date", first, last, reject_days
         )
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(self.con):
             self.con.execute(self._view(name))
             clear_rejects(self.con, name, first, last)
             self.con.execute(
@@ -239,13 +232,7 @@ class SparkTables:
             written = self.con.execute(
                 f"SELECT count(*) FROM {name} WHERE {col} BETWEEN ? AND ?", [first, last]
             ).fetchone()[0]
-            log_partition(self.con, name, first, last, written)
-            if before_commit is not None:
-                before_commit()
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+            finish_window(self.con, name, first, last, written, before_commit)
         return by_day
 
     def _overwrite_days(self, frame, path: str, col: str, first: date, last: date, days: set):

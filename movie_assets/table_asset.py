@@ -16,6 +16,8 @@ checks come with the write. Groups are set where definitions.py loads the module
 """
 
 import inspect
+import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,14 +28,16 @@ import ibis.expr.types as ir
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from movie_assets import checks
+from movie_assets import checks, engine
 from movie_assets.partitions import daily_partitions, snapshot_day
+from movie_assets.schemas import TABLES
 from movie_assets.warehouse import read_snapshot
 from movie_assets.writing import Output, write_output, write_partition
 
 HISTORY = "every partition up to the as-of day"
 History = Annotated[ir.Table, HISTORY]
 SPECIAL = ("day", "config", "return")
+CODE_REFERENCES = "dagster/code_references"
 
 
 @dataclass
@@ -61,7 +65,9 @@ class _Input:
             return dg.AssetDep(self.name, partition_mapping=dg.AllPartitionMapping())
         return self.name
 
-    def read(self, con, tables, day: date):
+    def read(self, con, tables, day: date, whole: bool = False):
+        if whole:  # a view's input: every snapshot
+            return tables.whole(self.name)
         if self.kind is pd.DataFrame:
             return read_snapshot(con, self.name, day)
         if self.kind == HISTORY:
@@ -112,6 +118,8 @@ def table_asset(
         specs += [checks.spec(name, check, text) for check, text in extra.items()]
         wants_day = "day" in get_type_hints(body)
         in_engine = any(i.kind is not pd.DataFrame for i in inputs)
+        # A view is defined in the warehouse over what it holds, whichever engine wrote it.
+        view = TABLES[name].view
 
         def run(context, duckdb: DuckDBResource, config=None) -> dg.MaterializeResult:
             day = snapshot_day(context)
@@ -119,8 +127,10 @@ def table_asset(
             if config is not None:
                 given["config"] = config
             with duckdb.get_connection() as con:
-                tables = duckdb.engine_tables(con) if in_engine else None
-                args = {i.name: i.read(con, tables, day) for i in inputs}
+                tables = None
+                if in_engine:
+                    tables = engine.Tables(con) if view else duckdb.engine_tables(con)
+                args = {i.name: i.read(con, tables, day, view) for i in inputs}
                 out = body(**args, **given)
                 received = args[reconciles] if reconciles else None
                 if isinstance(out.rows, ir.Table):
@@ -155,8 +165,20 @@ def table_asset(
             ):
                 return run(context, duckdb, config)
 
+        # The UI's link to the code points at the body, not at this module's wrapper.
+        with warnings.catch_warnings():  # beta in dagster 1.13; using it is our choice
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            where = dg.CodeReferencesMetadataValue(
+                code_references=[
+                    dg.LocalFileCodeReference(
+                        file_path=os.path.abspath(inspect.getsourcefile(body)),
+                        line_number=inspect.getsourcelines(body)[1],
+                    )
+                ]
+            )
         asset = dg.asset(
             name=name,
+            metadata={CODE_REFERENCES: where},
             partitions_def=daily_partitions,
             kinds=kinds,
             deps=[i.dep for i in inputs],

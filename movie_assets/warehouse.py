@@ -90,6 +90,34 @@ class _Window:
 
 
 @contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT; any error rolls back all of it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException as first:
+        # A COMMIT that failed (a full disk, say) has already ended the transaction: its
+        # ROLLBACK fails too, and that second error must not replace the first.
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error as second:
+            first.add_note(f"(the rollback that followed also failed: {second})")
+        raise
+
+
+def finish_window(
+    con, table_name: str, first_day: date, last_day: date, rows: int, before_commit=None
+) -> None:
+    """The last steps of every write, inside its transaction: the window is logged as
+    written, then ``before_commit`` (which sees the new rows: the checks are recorded there).
+    """
+    log_partition(con, table_name, first_day, last_day, rows)
+    if before_commit is not None:
+        before_commit()
+
+
+@contextmanager
 def partition_transaction(
     con: duckdb.DuckDBPyConnection,
     table_name: str,
@@ -100,16 +128,14 @@ def partition_transaction(
 ) -> Iterator[_Window]:
     """One transaction around a partition's replacement: whatever the body inserts, or nothing.
 
-        Opens the transaction, creates or widens the table, deletes the window's rows (and,
-        with ``with_rejects``, this asset's rejects of the window), lets the body insert,
-        then logs the window with its row count, calls ``before_commit`` (which sees the new
-    rows: the checks are recorded there) and commits. Any error rolls back all of it.
+    Opens the transaction, creates or widens the table, deletes the window's rows (and,
+    with ``with_rejects``, this asset's rejects of the window), lets the body insert,
+    then finishes the window (``finish_window``) and commits. Any error rolls back all of it.
     """
     table = TABLES[table_name]
     col = table.partition_column
     window = _Window()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(ddl(table))
         _add_new_columns(con, table)
         con.execute(f"DELETE FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day])
@@ -119,18 +145,7 @@ def partition_transaction(
         window.rows = con.execute(
             f"SELECT count(*) FROM {table_name} WHERE {col} BETWEEN ? AND ?", [first_day, last_day]
         ).fetchall()[0][0]
-        log_partition(con, table_name, first_day, last_day, window.rows)
-        if before_commit is not None:
-            before_commit()
-        con.execute("COMMIT")
-    except BaseException as first:
-        # A COMMIT that failed (a full disk, say) has already ended the transaction: its
-        # ROLLBACK fails too, and that second error must not replace the first.
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error as second:
-            first.add_note(f"(the rollback that followed also failed: {second})")
-        raise
+        finish_window(con, table_name, first_day, last_day, window.rows, before_commit)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table_name: str, frame: pd.DataFrame) -> None:
@@ -251,6 +266,16 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()[0][0]
+    )
+
+
+def is_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_name = ? AND table_type = 'VIEW'",
+            [name],
         ).fetchall()[0][0]
     )
 

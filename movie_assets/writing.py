@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks, engine
 from movie_assets.schemas import TABLES, now
-from movie_assets.warehouse import record_checks, replace_partition_batches
+from movie_assets.warehouse import record_checks, replace_partition_batches, transaction
 
 PREVIEW_ROWS = 5
 # A range run copies its metadata to every partition: keep it small.
@@ -189,9 +189,11 @@ def write_output(
         results.extend(body_checks)
         record_checks(con, table, day, day, check_rows(results, day, day, context.run.run_id))
 
-    rows = tables.replace(
-        table, day, engine.conformed(out.rows, table), rejects, before_commit=evaluate
-    )
+    conformed = engine.conformed(out.rows, table)
+    if TABLES[table].view:
+        rows = tables.view(table, day, conformed, before_commit=evaluate)
+    else:
+        rows = tables.replace(table, day, conformed, rejects, before_commit=evaluate)
     context.log.info(f"{table}: wrote {rows} rows as of {day} in the engine")
     return dg.MaterializeResult(metadata=info, check_results=results)
 
@@ -253,9 +255,8 @@ def reference_results(
 
 def record_after(context, con, table: str, first: date, last: date, results: list) -> None:
     """Results of checks that ran after the rows were committed, in a transaction of their own."""
-    con.execute("BEGIN TRANSACTION")
-    record_checks(con, table, first, last, check_rows(results, first, last, context.run.run_id))
-    con.execute("COMMIT")
+    with transaction(con):
+        record_checks(con, table, first, last, check_rows(results, first, last, context.run.run_id))
 
 
 def check_rows(

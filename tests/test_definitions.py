@@ -82,7 +82,8 @@ def test_owners_and_code_references_point_at_the_asset_code(located):
         (ref,) = node.metadata["dagster/code_references"].code_references
         line = Path(ref.file_path).read_text().splitlines()[ref.line_number - 1]
         assert Path(ref.file_path).is_relative_to(PROJECT_ROOT / "movie_assets")
-        assert line.lstrip().startswith(("def ", "@dg.asset(")), (key, line)
+        starts = ("def ", "@dg.asset(", "@dg.multi_asset(", "@table_asset(")
+        assert line.lstrip().startswith(starts), (key, line)
 
 
 def test_partitions_explain_themselves_and_backfills_are_one_run_per_range(located):

@@ -170,6 +170,26 @@ def test_star_schema_joins(full_warehouse):
         [AS_OF],
     ).iloc[0]
     assert joined["n"] == joined["dated"] == joined["movied"] == joined["usered"] == 99_997
+    # The fact and the movie and user dimensions are views: no copy of the ratings is kept.
+    kinds = full_warehouse.query(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN "
+        "('fact_ratings', 'dim_movie', 'dim_user', 'dim_date') ORDER BY 1"
+    )
+    assert dict(zip(kinds["table_name"], kinds["table_type"], strict=True)) == {
+        "dim_date": "BASE TABLE",
+        "dim_movie": "VIEW",
+        "dim_user": "VIEW",
+        "fact_ratings": "VIEW",
+    }
+    ratings = full_warehouse.query("SELECT * FROM ratings WHERE as_of = ?", [AS_OF])
+    fact = full_warehouse.query("SELECT * FROM fact_ratings WHERE as_of = ?", [AS_OF])
+    keys = ["user_id", "movie_id"]
+    fact = fact.sort_values(keys, ignore_index=True)
+    ratings = ratings.sort_values(keys, ignore_index=True)
+    shared = [c for c in fact.columns if c != "date_key"]
+    pd.testing.assert_frame_equal(fact[shared], ratings[shared])
+    day_keys = ratings["rating_date"].dt.strftime("%Y%m%d").astype(int)
+    assert (fact["date_key"].astype(int) == day_keys).all()
 
 
 def test_viewing_hourly_and_genre_daily_totals(full_warehouse, source):
