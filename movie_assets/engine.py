@@ -168,7 +168,11 @@ class Tables:
         return self.db.table(name)
 
     def view(
-        self, name: str, day: date, rows: ir.Table, before_commit: Callable[[], None] | None = None
+        self,
+        name: str,
+        day: date,
+        rows: ir.Table,
+        before_commit: Callable[[int], None] | None = None,
     ) -> int:
         """``rows`` (over every snapshot) as a view; the day is logged with its row count.
 
@@ -196,7 +200,7 @@ class Tables:
         day: date,
         rows: ir.Table,
         rejects: ir.Table | None,
-        before_commit: Callable[[], None] | None = None,
+        before_commit: Callable[[int], None] | None = None,
     ) -> int:
         """The day's partition (and this asset's rejects of the day) in one transaction.
 

@@ -144,7 +144,7 @@ class SparkTables:
         day: date,
         rows: ir.Table,
         rejects: ir.Table | None,
-        before_commit: Callable[[], None] | None = None,
+        before_commit: Callable[[int], None] | None = None,
     ) -> int:
         """The day's partition (and this asset's rejects of the day) replaced; returns its rows.
 
@@ -190,7 +190,7 @@ class SparkTables:
         last: date,
         rows,
         rejects,
-        before_commit: Callable[[], None] | None = None,
+        before_commit: Callable[[int], None] | None = None,
     ) -> dict[date, int]:
         """Days first..last of an event table, and this asset's rejects of them, replaced.
 

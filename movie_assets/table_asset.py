@@ -32,7 +32,7 @@ from movie_assets import checks, engine
 from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.schemas import TABLES
 from movie_assets.warehouse import read_snapshot
-from movie_assets.writing import Output, write_output, write_partition
+from movie_assets.writing import write_output, write_partition
 
 HISTORY = "every partition up to the as-of day"
 History = Annotated[ir.Table, HISTORY]
@@ -134,11 +134,17 @@ def table_asset(
                 out = body(**args, **given)
                 received = args[reconciles] if reconciles else None
                 if isinstance(out.rows, ir.Table):
-                    output = Output(out.rows, out.rejects, received)
-                    result = write_output(context, con, tables, name, day, output, out.checks)
-                    return dg.MaterializeResult(
-                        metadata={**(result.metadata or {}), **out.metadata},
-                        check_results=result.check_results,
+                    return write_output(
+                        context,
+                        con,
+                        tables,
+                        name,
+                        day,
+                        out.rows,
+                        rejects=out.rejects,
+                        received=received,
+                        extra_checks=out.checks,
+                        metadata=out.metadata,
                     )
             return write_partition(
                 context,

@@ -55,7 +55,7 @@ def replace_partition_batches(
     last_day: date,
     with_rejects: bool = False,
     on_batch: Callable[[pd.DataFrame], None] | None = None,
-    before_commit: Callable[[], None] | None = None,
+    before_commit: Callable[[int], None] | None = None,
 ) -> int:
     """Replace the window with (rows, rejects) batches, all in one transaction; returns the rows.
 
@@ -110,11 +110,12 @@ def finish_window(
     con, table_name: str, first_day: date, last_day: date, rows: int, before_commit=None
 ) -> None:
     """The last steps of every write, inside its transaction: the window is logged as
-    written, then ``before_commit`` (which sees the new rows: the checks are recorded there).
+    written, then ``before_commit(rows)`` (which sees the new rows: the checks are recorded
+    there).
     """
     log_partition(con, table_name, first_day, last_day, rows)
     if before_commit is not None:
-        before_commit()
+        before_commit(rows)
 
 
 @contextmanager
@@ -124,7 +125,7 @@ def partition_transaction(
     first_day: date,
     last_day: date,
     with_rejects: bool = False,
-    before_commit: Callable[[], None] | None = None,
+    before_commit: Callable[[int], None] | None = None,
 ) -> Iterator[_Window]:
     """One transaction around a partition's replacement: whatever the body inserts, or nothing.
 

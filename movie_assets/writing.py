@@ -3,7 +3,6 @@
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
@@ -75,7 +74,7 @@ def write_partition_batches(
     results: list[dg.AssetCheckResult] = []
     with duckdb.get_connection() as con:
 
-        def evaluate() -> None:
+        def evaluate(written_rows: int) -> None:
             """The checks, over the rows as written, recorded before they commit."""
             results.append(tally.schema.result())
             if TABLES[table].references:  # declared on snapshot tables only: first == last
@@ -134,67 +133,59 @@ class _Tally:
             yield rows, rejects
 
 
-@dataclass
-class Output:
-    """What an engine asset produces: its rows, and for a cleaner its rejects and its input.
-
-    ``received`` is the input whose every row must land in ``rows`` or ``rejects``:
-    the writer checks that raw = clean + rejected.
-    """
-
-    rows: ir.Table
-    rejects: ir.Table | None = None
-    received: ir.Table | None = None
-
-
 def write_output(
     context: dg.AssetExecutionContext,
     con,
     tables: engine.Tables,
     table: str,
     day: date,
-    out: Output,
-    body_checks: Iterable[dg.AssetCheckResult] = (),
+    rows: ir.Table,
+    rejects: ir.Table | None = None,
+    received: ir.Table | None = None,
+    extra_checks: Iterable[dg.AssetCheckResult] = (),
+    metadata: dict | None = None,
 ) -> dg.MaterializeResult:
-    """An engine Output as the day's snapshot: one ``INSERT ... SELECT`` in the transaction.
+    """Engine rows (and a cleaner's rejects) as the day's snapshot: one ``INSERT ... SELECT``.
 
-    No row passes through Python. The schema and reference checks, the reconciliation,
-    the counts and the preview are queries over the written partition, made before the
+    No row passes through Python. The schema and reference checks, the reconciliation
+    (``received``: the input whose every row must land in the rows or the rejects), the
+    counts and the preview are queries over the written partition, made before the
     transaction commits, and the results are recorded in it (``check_results``).
     """
-    rejects = None
-    if out.rejects is not None:
-        stamped = out.rejects.mutate(
-            asset=ibis.literal(table), rejected_at=ibis.literal(now().to_pydatetime())
+    stamped = None
+    if rejects is not None:
+        stamped = engine.conformed(
+            rejects.mutate(
+                asset=ibis.literal(table), rejected_at=ibis.literal(now().to_pydatetime())
+            ),
+            "rejects",
         )
-        rejects = engine.conformed(stamped, "rejects")
     results: list[dg.AssetCheckResult] = []
-    info: dict = {"window": f"{day}..{day}"}
+    info: dict = {"window": f"{day}..{day}", **(metadata or {})}
 
-    def evaluate() -> None:
+    def evaluate(written_rows: int) -> None:
         written = tables.snapshot(table, day)
-        rows = int(written.count().execute())
-        info["dagster/row_count"] = rows
-        results.append(engine_schema_result(written, table, rows))
+        info["dagster/row_count"] = written_rows
+        results.append(engine_schema_result(written, table, written_rows))
         results.extend(reference_results(tables, table, written, day))
-        if out.rejects is not None:
+        if rejects is not None:
             rejected = _reject_reasons(con, table, day, info)
-            if out.received is not None:
-                received = int(out.received.count().execute())
-                results.append(checks.reconciles(received, rows, rejected))
+            if received is not None:
+                got = int(received.count().execute())
+                results.append(checks.reconciles(got, written_rows, rejected))
         keys = TABLES[table].sort_key
         if keys:
             preview = written.order_by(keys).limit(PREVIEW_ROWS).execute()
             info["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
-        results.extend(body_checks)
+        results.extend(extra_checks)
         record_checks(con, table, day, day, check_rows(results, day, day, context.run.run_id))
 
-    conformed = engine.conformed(out.rows, table)
+    conformed = engine.conformed(rows, table)
     if TABLES[table].view:
-        rows = tables.view(table, day, conformed, before_commit=evaluate)
+        written = tables.view(table, day, conformed, before_commit=evaluate)
     else:
-        rows = tables.replace(table, day, conformed, rejects, before_commit=evaluate)
-    context.log.info(f"{table}: wrote {rows} rows as of {day} in the engine")
+        written = tables.replace(table, day, conformed, stamped, before_commit=evaluate)
+    context.log.info(f"{table}: wrote {written} rows as of {day} in the engine")
     return dg.MaterializeResult(metadata=info, check_results=results)
 
 

@@ -170,7 +170,7 @@ def test_check_results_commit_or_roll_back_with_the_rows_they_checked(con):
     day = date(2020, 1, 1)
 
     def recorded(passed: bool):
-        def record():
+        def record(rows: int):
             result = dg.AssetCheckResult(check_name="c", passed=passed, metadata={"failures": 0})
             record_checks(con, "raw_ratings", day, day, check_rows([result], day, day, "run"))
             if not passed:
