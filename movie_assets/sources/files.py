@@ -18,6 +18,8 @@ from movie_assets.settings import current, partition_span
 CHUNK_ROWS = 250_000  # lines per batch: about 0.2 GB in flight (docs/sources.md)
 DOWNLOAD_TIMEOUT = (10, 60)
 NEWLINE = ord("\n")
+# A line holding a NUL byte is a reject of its own in every reader (a parser may drop the byte).
+NUL = "NUL byte in a field (corrupted file?)"
 
 
 class SourceFileError(ValueError):

@@ -17,7 +17,7 @@ from datetime import date
 import pandas as pd
 
 from movie_assets.sources.base import Received
-from movie_assets.sources.files import Rejects, SourceFileError, local_copy, snapshot_day
+from movie_assets.sources.files import NUL, Rejects, SourceFileError, local_copy, snapshot_day
 
 # FRED series id -> BLS series id (CPI-U, U.S. city average, all items).
 SERIES = {"CPIAUCNS": "CUUR0000SA0", "CPIAUCSL": "CUSR0000SA0"}
@@ -55,7 +55,7 @@ def parse(text: str, label: str, day: date) -> Received:
             rejects.add(day, received, f"{label} line {number}: not valid UTF-8 (wrong encoding?)")
             continue
         if "\x00" in raw:
-            rejects.add(day, raw, f"{label} line {number}: NUL byte in a field (corrupted file?)")
+            rejects.add(day, raw, f"{label} line {number}: {NUL}")
             continue
         if len(fields) != len(header):
             rejects.add(

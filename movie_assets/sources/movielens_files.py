@@ -28,6 +28,7 @@ from movie_assets.sources import ratings_parse
 from movie_assets.sources.base import LINK_COLUMNS, TAG_COLUMNS, Received, empty
 from movie_assets.sources.files import (
     CHUNK_ROWS,
+    NUL,
     Rejects,
     SourceFileError,
     as_int,
@@ -148,6 +149,9 @@ def _records(
             raw = text.encode(encoding, "surrogateescape").decode("latin-1")
             rejects.add(day, raw, f"{label} line {number}: not valid {encoding} (wrong encoding?)")
             continue
+        if "\x00" in text:
+            rejects.add(day, text, f"{label} line {number}: {NUL}")
+            continue
         if separator == ",":
             fields = next(csv.reader([text]), [])
         else:
@@ -232,19 +236,41 @@ def _without_header(block: bytes, label: str) -> bytes:
     missing = [c for c in RATINGS_HEADER if c not in fields]
     if missing:
         raise SourceFileError(f"{label} line 1: missing column(s) {missing}; header is {fields}")
-    if fields[:4] != RATINGS_HEADER:
+    if fields != RATINGS_HEADER:
         raise SourceFileError(f"{label} line 1: columns must be {RATINGS_HEADER}, got {fields}")
     return rest
+
+
+class BlockLines:
+    """A block's lines as received, by their place in the block; split only if asked for.
+
+    The parsers give back numbers ("4" reads as 4.0): a reject's raw text comes from here.
+    """
+
+    def __init__(self, block: bytes, encoding: str):
+        self.block, self.encoding, self.lines = block, encoding, None
+
+    def __getitem__(self, index: pd.Index) -> pd.Series:
+        if self.lines is None:
+            self.lines = self.block.split(b"\n")
+        text = [self.lines[i].decode(self.encoding, "replace").removesuffix("\r") for i in index]
+        return pd.Series(text, index=index, dtype="string")
 
 
 def _parse_block(
     block: bytes, start: int, sep: str, encoding: str, label: str, rejects: Rejects
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Columns of the block's well-formed lines, and their line numbers.
+    """Columns of the block's well-formed lines, indexed by their place in the block, and
+    their line numbers.
 
     Most blocks are all numbers: the C parser types them directly. A block with any
     other text is read as strings, and split_chunk gives each bad value its reason.
+    pandas skips blank lines, drops NUL bytes and takes a fifth field for an index
+    without a word, so either way is taken only when the block has no NUL byte, three
+    separators per line and a row per line; any other block is read line by line.
     """
+    lines = block.count(b"\n") + (not block.endswith(b"\n"))
+    plain = b"\x00" not in block and block.count(sep.encode(encoding)) == 3 * lines
 
     def read(**options) -> pd.DataFrame:
         return pd.read_csv(
@@ -257,21 +283,22 @@ def _parse_block(
             **options,
         )
 
-    if len(sep) == 1:
+    if plain and len(sep) == 1:
         try:
             chunk = read(dtype=NUMERIC_COLUMNS)
-            if chunk["rating"].notna().all():
+            if len(chunk) == lines and chunk["rating"].notna().all():
                 return chunk, pd.Series(chunk.index + start, index=chunk.index)
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
             pass
-    try:
-        chunk = read(dtype=str, skip_blank_lines=False, keep_default_na=False, na_values=[])
-        # Short and blank lines come back padded: those need the line-by-line reasons.
-        last = chunk["timestamp"]
-        if not (last.isna() | (last == "")).any():
-            return chunk, pd.Series(chunk.index + start, index=chunk.index)
-    except (pd.errors.ParserError, UnicodeDecodeError):
-        pass
+    if plain:
+        try:
+            chunk = read(dtype=str, skip_blank_lines=False, keep_default_na=False, na_values=[])
+            # Short and blank lines come back padded: those need the line-by-line reasons.
+            last = chunk["timestamp"]
+            if len(chunk) == lines and not (last.isna() | (last == "")).any():
+                return chunk, pd.Series(chunk.index + start, index=chunk.index)
+        except (pd.errors.ParserError, UnicodeDecodeError):
+            pass
     records = list(
         _records(
             io.BytesIO(block),
@@ -285,8 +312,11 @@ def _parse_block(
             start=start,
         )
     )
-    chunk = pd.DataFrame([f for _, f in records], columns=ratings_parse.COLUMNS, dtype="string")
-    return chunk, pd.Series([n for n, _ in records], index=chunk.index)
+    places = pd.Index([n - start for n, _ in records])
+    chunk = pd.DataFrame(
+        [f for _, f in records], index=places, columns=ratings_parse.COLUMNS, dtype="string"
+    )
+    return chunk, pd.Series([n for n, _ in records], index=places)
 
 
 class MovieLensFiles:
@@ -446,7 +476,7 @@ class MovieLensFiles:
                 undated = rejects if books_undated(first, last) else Rejects()
                 chunk, lines = _parse_block(block, start, sep, encoding, label, undated)
                 rows = ratings_parse.split_chunk(
-                    chunk, lines, label, first, last, rejects, separator=sep
+                    chunk, lines, label, first, last, rejects, raw=BlockLines(block, encoding)
                 )
                 batch = ratings_parse.batch(rows, rejects)
                 if batch is not None:

@@ -20,10 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from movie_assets.settings import partition_span
 from movie_assets.sources import ratings_parse
 from movie_assets.sources.base import Received
 from movie_assets.sources.files import (
     CHUNK_ROWS,
+    NUL,
     Rejects,
     SourceFileError,
     books_undated,
@@ -54,9 +56,14 @@ def _held_out(rows: pd.DataFrame, probe: np.ndarray) -> np.ndarray:
 
 
 def _blocks(path: Path) -> Iterator[tuple[int, bytes]]:
-    """The file in blocks of at most CHUNK_ROWS whole lines, each ending in a newline."""
+    """The file in blocks of at most CHUNK_ROWS whole lines, each ending in a newline.
+
+    A UTF-8 byte-order mark before the first ``MovieID:`` line is not part of it.
+    """
     with path.open("rb") as stream:
         for number, data in line_blocks(stream, CHUNK_ROWS, LINE_BYTES):
+            if number == 1:
+                data = data.removeprefix(b"\xef\xbb\xbf")
             yield number, data if data.endswith(b"\n") else data + b"\n"
 
 
@@ -79,8 +86,9 @@ def _standard_block(
     """The rows of a block in which every line is ``MovieID:`` or ``CustomerID,R,YYYY-MM-DD``
     with a real date after a movie line, parsed with numpy: no Python object per field.
 
-    None if any line is anything else; the general parser then reads the block and
-    books its rejects. Real Netflix files only hold such lines.
+    None if any line is anything else, or is dated outside the partition span; the
+    general parser then reads the block and books its rejects. Real Netflix files only
+    hold such lines, dated 1999 to 2005.
     """
     if movie is not None and movie >= 10**ID_DIGITS:
         return None
@@ -108,6 +116,12 @@ def _standard_block(
     movie_of = np.where(latest >= 0, movie_id[latest], -1 if movie is None else movie)
     if not (header | (rating & (movie_of >= 0))).all():
         return None
+    span_first, span_last = partition_span()
+    outside = days[rating] < np.datetime64(span_first)
+    if span_last:
+        outside |= days[rating] > np.datetime64(span_last)
+    if outside.any():
+        return None
     keep = rating & (days >= np.datetime64(first)) & (days <= np.datetime64(last))
     rows = pd.DataFrame(
         {
@@ -126,8 +140,9 @@ def _any_block(
 ) -> tuple[pd.DataFrame, int | None]:
     """A block read line by line: any line is parsed or rejected with its reason.
 
-    A line with other than three fields is a reject of its own ("4 fields, expected 3");
-    every reject keeps the line exactly as received, the movie block it sat in aside.
+    A line with other than three fields is a reject of its own ("4 fields, expected 3"),
+    so is one with a NUL byte; every reject keeps the line exactly as received, the
+    movie block it sat in aside.
     """
     received = data.decode("latin-1").split("\n")
     if received and received[-1] == "":
@@ -138,14 +153,12 @@ def _any_block(
     fields = texts.str.count(",") + 1
     is_head = texts.str.fullmatch(r"\d+:,*")  # "2:," as some exports write it is movie 2
     blank = texts.str.strip() == ""
-    misshapen = ~is_head & ~blank & (fields != 3)
+    nul = texts.str.contains("\x00", regex=False)
+    misshapen = ~is_head & ~blank & (nul | (fields != 3))
     if misshapen.any() and books_undated(first, last):
         for i in texts.index[misshapen]:
-            rejects.add(
-                first_partition_day(),
-                texts[i],
-                f"{label} line {lines[i]}: {fields[i]} fields, expected 3 (CustomerID,Rating,Date)",
-            )
+            why = NUL if nul[i] else f"{fields[i]} fields, expected 3 (CustomerID,Rating,Date)"
+            rejects.add(first_partition_day(), texts[i], f"{label} line {lines[i]}: {why}")
     texts = texts[~misshapen]
     split = texts.str.split(",", n=2, expand=True).reindex(columns=range(3))
     chunk = pd.DataFrame(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Protocol
 
 import pandas as pd
 
@@ -22,6 +23,12 @@ COLUMNS = ["user_id", "movie_id", "rating", "timestamp"]
 INTEGERS = ["user_id", "movie_id", "timestamp"]
 
 
+class Lines(Protocol):
+    """Lines as received, looked up by the index of the text columns (a Series is one)."""
+
+    def __getitem__(self, index: pd.Index) -> pd.Series: ...
+
+
 def split_chunk(
     text: pd.DataFrame,
     lines: pd.Series,
@@ -30,15 +37,15 @@ def split_chunk(
     last: date,
     rejects: Rejects,
     timestamp: pd.Series | None = None,
-    separator: str = ",",
     undated_day: date | None = None,
-    raw: pd.Series | None = None,
+    raw: Lines | None = None,
 ) -> pd.DataFrame:
-    """Rows of ``text`` (string columns user_id, movie_id, rating, timestamp) dated first..last.
+    """Rows of ``text`` (columns user_id, movie_id, rating, timestamp) dated first..last.
 
     ``timestamp`` overrides the parsed epoch seconds (for sources that carry dates);
     ``undated_day`` books lines without a usable date elsewhere than the first partition;
-    ``raw`` is each line as received, when the text columns are not simply its fields.
+    ``raw`` gives each line as received, a reject's raw text; without it (the watch logs,
+    whose lines may hold personal data) that is the text columns joined by commas.
     """
     undated_day = undated_day or first_partition_day()
     span_first, span_last = partition_span()
@@ -96,9 +103,7 @@ def split_chunk(
             received = raw[reported].fillna("")
         else:
             fields = text.loc[reported].astype("string").fillna("")
-            received = fields.iloc[:, 0].str.cat(
-                [fields[c] for c in fields.columns[1:]], sep=separator
-            )
+            received = fields.iloc[:, 0].str.cat([fields[c] for c in fields.columns[1:]], sep=",")
             received = received.mask(blank[reported], "")
         where = label + " line " + lines[reported].astype(str) + ": "
         rejects.add_many(booked[reported], received, (where + reason[reported]).to_numpy())

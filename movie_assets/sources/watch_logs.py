@@ -26,7 +26,7 @@ import pandas as pd
 from movie_assets.settings import current
 from movie_assets.sources import ratings_parse
 from movie_assets.sources.base import Received
-from movie_assets.sources.files import CHUNK_ROWS, Rejects, SourceFileError
+from movie_assets.sources.files import CHUNK_ROWS, NUL, Rejects, SourceFileError
 
 COLUMNS = ["user_id", "movie_id", "timestamp", "rating", "session_id"]
 KEY_ENV = "MOVIE_WATCH_KEY"
@@ -99,7 +99,7 @@ def read_chunks(path: Path, key: bytes) -> Iterator[tuple[pd.DataFrame, pd.Serie
                 rejects.add(
                     day,
                     "[line withheld: may hold personal data]",
-                    f"{path.name} line {number}: NUL byte in a field (corrupted file?)",
+                    f"{path.name} line {number}: {NUL}",
                 )
                 continue
             user, movie, stamp, rating, _session = (fields[i] for i in position)
