@@ -243,16 +243,41 @@ def ratings_over_time(f: Filters, grain: str, window: Window = None) -> pd.DataF
     )
 
 
+def _genre_periods(f: Filters, period: str) -> tuple[str, list]:
+    """A CTE ``gp(period, genre, ratings)``: ratings per genre per year or month.
+
+    Unfiltered, it sums the pipeline's ``genre_daily``; filtered, the per-movie rollups
+    of the filtered movies (``genre_daily`` has no movie to filter on). Both count a
+    rating once for each genre of its movie.
+    """
+    if f == NO_FILTERS:
+        bucket = {
+            "year": "CAST(year(rating_date) AS INTEGER)",
+            "month": "CAST(date_trunc('month', rating_date) AS DATE)",
+        }[period]
+        return (
+            f"gp AS (SELECT {bucket} AS period, genre, sum(rating_count) AS ratings "
+            "FROM genre_daily GROUP BY ALL)",
+            [],
+        )
+    movies, params = _movie_genres(f)
+    rollup = {"year": "dash_movie_year", "month": "dash_movie_month"}[period]
+    return (
+        f"{movies}, gp AS (SELECT r.{period} AS period, fg.genre, sum(r.ratings) AS ratings "
+        f"FROM {rollup} r JOIN fg ON fg.movie_id = r.movie_id GROUP BY ALL)",
+        params,
+    )
+
+
 @cached
 def genre_ratings_per_year(f: Filters) -> pd.DataFrame:
     """Ratings per genre per year, with each genre's share of that year's genre tags."""
-    movies, params = _movie_genres(f)
+    periods, params = _genre_periods(f, "year")
     return query(
-        f"""WITH {movies}
-        SELECT y.year, fg.genre, CAST(sum(y.ratings) AS BIGINT) AS ratings,
-               sum(y.ratings) / sum(sum(y.ratings)) OVER (PARTITION BY y.year) AS share
-        FROM dash_movie_year y JOIN fg ON fg.movie_id = y.movie_id
-        GROUP BY 1, 2 ORDER BY 1, 2""",
+        f"""WITH {periods}
+        SELECT period AS year, genre, CAST(ratings AS BIGINT) AS ratings,
+               ratings / sum(ratings) OVER (PARTITION BY period) AS share
+        FROM gp ORDER BY 1, 2""",
         params,
     )
 
@@ -260,13 +285,12 @@ def genre_ratings_per_year(f: Filters) -> pd.DataFrame:
 @cached
 def genre_ratings_per_month(f: Filters, window: Window) -> pd.DataFrame:
     """Ratings per genre per month within ``window`` (months: the first day of each)."""
-    movies, params = _movie_genres(f)
-    within, dates = _window("m.month", window)
+    periods, params = _genre_periods(f, "month")
+    within, dates = _window("period", window)
     return query(
-        f"""WITH {movies}
-        SELECT m.month, fg.genre, CAST(sum(m.ratings) AS BIGINT) AS ratings
-        FROM dash_movie_month m JOIN fg ON fg.movie_id = m.movie_id
-        WHERE {within} GROUP BY 1, 2 ORDER BY 1, 2""",
+        f"""WITH {periods}
+        SELECT period AS month, genre, CAST(ratings AS BIGINT) AS ratings
+        FROM gp WHERE {within} ORDER BY 1, 2""",
         params + dates,
     )
 

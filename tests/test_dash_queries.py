@@ -231,6 +231,33 @@ def test_budgets_are_absent_in_the_embedded_source(full_warehouse):
     assert q.return_on_investment(q.NO_FILTERS).empty
 
 
+@pytest.mark.parametrize("f", [q.NO_FILTERS, MANY], ids=["none", "many"])
+def test_genre_ratings_per_year_and_month(live, f):
+    """Unfiltered from the pipeline's genre_daily, filtered from the rollups: both as pandas."""
+    movies = select(live["movies"], f)
+    pairs = movies.assign(genre=movies["genres"].str.split("|")).explode("genre")
+    pairs = pairs[pairs["genre"] != ""]
+    if f.genres:
+        pairs = pairs[pairs["genre"].isin(f.genres)]
+    joined = pairs[["movie_id", "genre"]].merge(live["ratings"], on="movie_id")
+    per_year = joined.groupby([joined["rating_date"].dt.year.rename("year"), "genre"]).size()
+    share = per_year / per_year.groupby(level="year").transform("sum")
+    got = q.genre_ratings_per_year(f).set_index(["year", "genre"])
+    assert got["ratings"].to_dict() == per_year.to_dict()
+    np.testing.assert_allclose(got["share"], share.loc[got.index])
+    window = (date(2000, 1, 1), date(2005, 1, 1))
+    inside = joined[
+        (joined["rating_date"] >= pd.Timestamp(window[0]))
+        & (joined["rating_date"] < pd.Timestamp(window[1]))
+    ]
+    month = inside["rating_date"].dt.to_period("M").dt.start_time.rename("month")
+    per_month = inside.groupby([month, "genre"]).size()
+    got = q.genre_ratings_per_month(f, window)
+    assert {
+        (pd.Timestamp(m), g): n for m, g, n in got[["month", "genre", "ratings"]].itertuples(False)
+    } == per_month.to_dict()
+
+
 def test_weekday_hour_matches_the_pipelines_viewing_hourly(full_warehouse):
     expected = full_warehouse.query(
         "SELECT weekday, hour, rating_count FROM viewing_hourly WHERE as_of = ?", [DAY]
