@@ -11,15 +11,22 @@ import json
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+import requests
 
 from movie_assets.definitions import build_defs
-from movie_assets.partitions import RANGE_END, RANGE_START, SNAPSHOT_RANGE_REFUSED
+from movie_assets.partitions import (
+    RANGE_END,
+    RANGE_START,
+    SNAPSHOT_RANGE_REFUSED,
+    daily_partitions,
+)
 from movie_assets.resources import build_resources
 from movie_assets.schemas import SHARED_TABLES, TABLES, ddl
 from movie_assets.settings import PROJECT_ROOT
@@ -168,3 +175,119 @@ def test_a_live_source_keeps_a_daily_deadline(tmp_path):
     for name in SOURCE_ASSETS:
         assert assets[name]["policy"] == ["0 6 * * *", "UTC", 86400.0]
         assert assets[name]["reason"] is None
+
+
+LAUNCH_BACKFILL = """
+mutation ($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+BACKFILL = """
+query ($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill {
+      status
+      runs(limit: 100) {
+        runId status
+        tags { key value }
+        eventConnection { events {
+          __typename
+          ... on ExecutionStepFailureEvent { error { message } }
+        } }
+      }
+    }
+  }
+}
+"""
+
+
+def _graphql(port: int, query: str, variables: dict) -> dict:
+    response = requests.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": query, "variables": variables},
+        timeout=120,
+    )
+    response.raise_for_status()
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def _backfill(port: int, keys: list[str], asset: str = "raw_movies") -> dict:
+    """A backfill launched as the asset page's launch dialog sends it; its finished state."""
+    params = {"assetSelection": [{"path": [asset]}], "partitionNames": keys, "fromFailure": False}
+    launched = _graphql(port, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        state = _graphql(port, BACKFILL, {"id": launched["backfillId"]})
+        backfill = state["partitionBackfillOrError"]
+        if backfill["status"] not in ("REQUESTED", "CANCELING", "FAILING"):
+            return backfill
+        time.sleep(2)
+    raise AssertionError(f"backfill still {backfill['status']} after 10 minutes")
+
+
+def _range(run: dict) -> tuple[str, str]:
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    return tags[RANGE_START], tags[RANGE_END]
+
+
+@pytest.mark.slow
+def test_a_backfill_of_all_missing_snapshot_days_is_one_refused_run_per_gap(tmp_path):
+    """The real webserver and daemon (`movie-analytics serve`): month ends backfilled from the
+    UI run one day each; "all missing" then plans one run per gap between them, each
+    refused with the reason before it writes, and the warehouse keeps only the chosen days."""
+    from tests.test_operations import Served
+
+    served = Served(tmp_path)
+    try:
+        port = served.ports[0]
+        chosen = ["2005-06-30", "2016-10-16"]
+        done = _backfill(port, chosen)
+        assert done["status"] == "COMPLETED_SUCCESS", done
+        assert sorted(_range(r) for r in done["runs"]) == [(d, d) for d in chosen]
+
+        keys = daily_partitions.get_partition_keys()
+        missing = [k for k in keys if k not in chosen]
+        assert len(missing) == 7950
+        done = _backfill(port, missing)
+        assert done["status"] in ("COMPLETED_FAILED", "FAILED"), done
+        runs = sorted(done["runs"], key=_range)
+        assert [_range(r) for r in runs] == [
+            ("1995-01-09", "2005-06-29"),
+            ("2005-07-01", "2016-10-15"),
+        ]
+        for run in runs:
+            assert run["status"] == "FAILURE"
+            errors = [
+                e["error"]["message"]
+                for e in run["eventConnection"]["events"]
+                if e["__typename"] == "ExecutionStepFailureEvent"
+            ]
+            assert len(errors) == 1 and SNAPSHOT_RANGE_REFUSED in errors[0], errors
+    finally:
+        served.stop()
+    with duckdb.connect(str(served.data / "warehouse.duckdb"), read_only=True) as con:
+        days = con.execute("SELECT DISTINCT as_of::VARCHAR FROM raw_movies ORDER BY 1").fetchall()
+    assert days == [(d,) for d in chosen]
+
+
+def test_every_table_asset_reports_the_rows_it_holds(slice_warehouse):
+    """dagster/row_count of each table asset's newest materialization is the rows of its
+    window in the warehouse (views counted as of the day)."""
+    graph = slice_warehouse.defs.resolve_asset_graph()
+    tables = {k for k in graph.get_all_asset_keys() if k.to_user_string() in TABLES}
+    assert len(tables) >= 30
+    with slice_warehouse.connect() as con:
+        for key in sorted(tables):
+            table = TABLES[key.to_user_string()]
+            event = slice_warehouse.instance.get_latest_materialization_event(key)
+            reported = event.asset_materialization.metadata["dagster/row_count"].value
+            where = "" if table.is_event else "WHERE as_of = DATE '2016-10-16'"
+            (rows,) = con.execute(f"SELECT count(*) FROM {table.name} {where}").fetchone()
+            assert reported == rows, table.name
