@@ -168,6 +168,11 @@ WATCH = {
         [3],
         {2: "dated before the first partition (1995-01-09)"},
     ),
+    "dated_after_the_partitions": (
+        f"{W_HEADER}\n{OK1}\nben,2,2030-01-01T00:00:00Z,3,s\n",
+        [2],
+        {3: "dated after the last partition (2016-10-16)"},
+    ),
     "byte_order_mark_crlf": (f"\ufeff{W_HEADER}\r\n{OK1}\r\n{OK2}\r\n", [2, 3], {}),
     "latin1_line": (
         f"{W_HEADER}\n{OK1}\nb\xe9n,2,{T1},3.0,s2\n".encode("latin-1"),
@@ -266,7 +271,8 @@ def ingest(tmp_path: Path, source: SourceResource) -> None:
 def test_the_watch_log_corpus_in_the_warehouse(tmp_path, monkeypatch):
     """Window 2015-03-01..03: every corpus line is dated there or lands on its file's day."""
     monkeypatch.setenv("MOVIE_WATCH_KEY", KEY)
-    names = [n for n in WATCH if n != "dated_before_the_partitions"]  # booked on 1995-01-09
+    outside = {"dated_before_the_partitions", "dated_after_the_partitions"}  # booked elsewhere
+    names = [n for n in WATCH if n not in outside]
     folder = watch_folder(tmp_path, names)
     ingest(tmp_path, SourceResource(kind="watch_logs", watch_dir=str(folder)))
     rows, reasons = counts(tmp_path / "w.duckdb", "raw_ratings", "watch_logs")
