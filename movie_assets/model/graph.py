@@ -32,24 +32,13 @@ TOP_GENRES = 3
 REPRESENTATIVES = 5
 
 
-def co_rating_edges(
-    ratings: pd.DataFrame,
-    min_movie_ratings: int = MIN_MOVIE_RATINGS,
-    min_edge_users: int = MIN_EDGE_USERS,
-    high_rating: float = HIGH_RATING,
-    max_movies: int = MAX_MOVIES,
-    top_k: int = TOP_K,
-) -> pd.DataFrame:
-    """movie_a < movie_b, weight = users who rated both at least ``high_rating``."""
+def co_rating_edges(ratings: pd.DataFrame, **options) -> pd.DataFrame:
+    """edges_of on a ratings frame: movie_a < movie_b, weight = users who liked both."""
     return edges_of(
         ratings["user_id"].to_numpy(),
         ratings["movie_id"].to_numpy(),
         ratings["rating"].to_numpy(),
-        min_movie_ratings,
-        min_edge_users,
-        high_rating,
-        max_movies,
-        top_k,
+        **options,
     )
 
 
