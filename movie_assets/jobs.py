@@ -27,16 +27,19 @@ model_evaluation = dg.define_asset_job(
     selection=EVALUATION,
     description="Hyper-parameter searches and the models' metrics as of one day.",
 )
-# The clean and feature layers and the raw snapshots they read; the ratings history is
-# loaded already (one range run) and the model layer is left out (minutes per day).
-FEATURE_HISTORY = dg.AssetSelection.groups("clean", "features").upstream() - (
-    dg.AssetSelection.assets("raw_ratings")
+# The clean and feature layers and the raw snapshots they read, published for the app's
+# time travel; the ratings history is loaded already (one range run) and the model layer
+# is left out (minutes per day), so the app shows it empty for those days.
+FEATURE_LAYERS = dg.AssetSelection.groups("clean", "features").upstream()
+FEATURE_HISTORY = (FEATURE_LAYERS - dg.AssetSelection.assets("raw_ratings")) | (
+    dg.AssetSelection.assets("dashboard_snapshot")
 )
 feature_history = dg.define_asset_job(
     "feature_history",
     selection=FEATURE_HISTORY,
     description="Optional, not in the build: the feature layer as of chosen days, such as "
-    "month ends, one run per day (docs/partitions.md, 'Snapshots through time').",
+    "month ends, one run per day, each published for the app's day picker "
+    "(docs/partitions.md, 'Snapshots through time').",
 )
 ratings_history = dg.define_asset_job(
     "ratings_history",

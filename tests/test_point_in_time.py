@@ -21,10 +21,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from movie_assets.build import QUIET, BuildReport, run_history
+from movie_assets.build import QUIET, BuildReport, build, run_history
 from movie_assets.definitions import build_defs
 from movie_assets.jobs import FEATURE_HISTORY
 from movie_assets.partitions import RANGE_END, RANGE_START, daily_partitions
+from movie_assets.publish import snapshot
 from movie_assets.resources import build_resources
 from movie_assets.sources.registry import SourceResource
 from tests import fixtures_sources as fx
@@ -95,10 +96,12 @@ def known_cpi(day: date) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def past_warehouse(tmp_path_factory):
+    """The build (every day's ratings, the whole graph as of the newest day), then two past
+    days of ``feature_history``, as a user would run it after ``make up``."""
     path = tmp_path_factory.mktemp("past") / "warehouse.duckdb"
     defs = build_defs(build_resources(path))
     instance = dg.DagsterInstance.ephemeral()
-    assert run_history(defs, instance, "1995-01-09", "2016-10-16", BuildReport()).success
+    assert build(defs, instance, say=lambda _: None).ok
     job = defs.resolve_job_def("feature_history")
     by_key = job.execute_in_process(
         instance=instance, run_config=QUIET, partition_key=str(PAST[0]), raise_on_error=False
@@ -218,6 +221,27 @@ def test_cpi_months_published_by_then(past_warehouse, day):
     assert base["base_month"].tolist() == [cpi[cpi.series_id == "CUUR0000SA0"].month.max()]
 
 
+@pytest.mark.slow
+def test_past_days_are_published_for_the_app_and_the_newest_stays_the_default(past_warehouse):
+    """Each past day's run publishes a file the app lists; its ratings are those known
+    then, the model layer (not in the job) is empty, and the pointer keeps the newest."""
+    directory = snapshot.snapshot_dir(past_warehouse)
+    newest = date(2016, 10, 16)
+    assert snapshot.current(directory).as_of == newest
+    files = snapshot.published(directory)
+    assert list(files) == [newest, *sorted(PAST, reverse=True)]
+    for day in PAST:
+        counts = _query(
+            files[day],
+            "SELECT (SELECT as_of FROM snapshot_info) AS as_of,"
+            " (SELECT count(*) FROM ratings) AS ratings,"
+            " (SELECT count(*) FROM recommendations) AS recommendations",
+        )
+        assert counts.as_of[0].date() == day
+        assert counts.ratings[0] == len(known_ratings(day))
+        assert counts.recommendations[0] == 0
+
+
 def test_tags_links_and_undated_movies_from_a_movielens_archive(tmp_path):
     """Tags made after the day are not known; a movie first rated after it is not listed,
     nor is its link; a movie nothing refers to has no date and stays."""
@@ -241,10 +265,13 @@ def test_tags_links_and_undated_movies_from_a_movielens_archive(tmp_path):
     defs = build_defs(resources)
     instance = dg.DagsterInstance.ephemeral()
     assert run_history(defs, instance, str(fx.DAYS[0]), str(fx.DAYS[-1]), BuildReport()).success
+    # No build ran here, so there is no model layer to publish beside the feature layer.
+    tables = FEATURE_HISTORY - dg.AssetSelection.assets("dashboard_snapshot")
+    selected = tables.resolve(defs.resolve_asset_graph())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = defs.resolve_job_def("feature_history").execute_in_process(
-            instance=instance, run_config=QUIET, partition_key=str(day)
+            instance=instance, run_config=QUIET, partition_key=str(day), asset_selection=selected
         )
     assert result.success
     first_tag = s.ratings[0][3]  # the archive's own tag: user 1, movie 1, 'funny'
@@ -275,7 +302,6 @@ def test_tags_links_and_undated_movies_from_a_movielens_archive(tmp_path):
     assert set(got["movie_id"]) == {m for m, _, _ in s.movies} | {98, 99}
     # every table the run wrote reports its rows as dagster/row_count
     materialized = result.get_asset_materialization_events()
-    selected = FEATURE_HISTORY.resolve(defs.resolve_asset_graph())
     assert {e.asset_key for e in materialized} == selected and len(selected) == 22
     for event in materialized:
         table = event.asset_key.to_user_string()
