@@ -236,6 +236,51 @@ def _may_bind(args: argparse.Namespace) -> bool:
     return True
 
 
+def _running(pid: int) -> bool:
+    """Alive, and not a zombie: a killed worker whose parent died too may stay one."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        if Path("/proc/self").exists():
+            return False
+    try:  # no /proc (macOS)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fail_runs_without_a_worker(instance) -> list[str]:
+    """STARTED runs launched by a code server (the UI, a schedule, a sensor) none of whose
+    processes is alive; their ids. The code server marks a run failed when its worker
+    dies, but not when it dies too (the machine restarted, or every server was killed),
+    and the default run launcher gives run monitoring no way to see it: such a run would
+    hold the queue (max_concurrent_runs: 1) for good. Builds' runs are left to
+    fail_orphaned_runs."""
+    import dagster as dg
+
+    from movie_assets.build import PID_TAG
+
+    failed = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        run = record.dagster_run
+        if PID_TAG in run.tags:
+            continue
+        pids = {
+            int(entry.dagster_event.engine_event_data.metadata["pid"].value)
+            for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
+            if "pid" in entry.dagster_event.engine_event_data.metadata
+        }
+        if pids and not any(_running(pid) for pid in pids):
+            instance.report_run_failed(
+                run, f"no process of this run is alive (pid {', '.join(map(str, sorted(pids)))})"
+            )
+            failed.append(run.run_id)
+    return failed
+
+
 def serve(args: argparse.Namespace) -> int:
     _prepare_environment()
     if not _may_bind(args):
@@ -247,6 +292,8 @@ def serve(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         for run_id in fail_orphaned_runs(instance):
             print(f"marked run {run_id} failed: the build that started it was killed")
+        for run_id in _fail_runs_without_a_worker(instance):
+            print(f"marked run {run_id} failed: its run worker and code server are gone")
 
     logs, run_dir = DATA_DIR / "logs", DATA_DIR / "run"
     logs.mkdir(parents=True, exist_ok=True)

@@ -549,6 +549,40 @@ def test_a_killed_run_is_marked_failed_and_the_next_queued_run_launches(served):
     assert days == [("2016-10-10", "2016-10-16")]
 
 
+@pytest.mark.slow
+def test_a_run_left_started_when_every_server_died_is_failed_by_the_next_serve(tmp_path):
+    """As after a power cut: the run's worker and the code server that watched it are gone
+    at once. The next serve marks the run failed, and a run queued after it runs."""
+    served = Served(tmp_path)
+    try:
+        killed = launch(served, "1995-01-09", "2016-10-16")
+        worker = wait_run(served, killed, worker_pid, "the run's worker process")
+        tree = descendants(served.proc.pid)
+        assert worker in tree
+        for pid in [served.proc.pid, *tree]:
+            os.kill(pid, signal.SIGKILL)
+        served.proc.wait()
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in tree):
+            assert time.monotonic() < deadline, "the killed servers did not end"
+            time.sleep(0.2)
+        with instance_at(served.data / "dagster_home") as instance:
+            assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED
+    finally:
+        served.stop()
+    again = Served(tmp_path)
+    try:
+        said = f"marked run {killed} failed: its run worker and code server are gone"
+        assert said in "".join(again.lines), again.lines
+        queued = launch(again, "2016-10-10", "2016-10-16")
+        wait_run(again, queued, lambda _, r: r.is_finished, "the next run to run")
+        with instance_at(again.data / "dagster_home") as instance:
+            assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.FAILURE
+            assert instance.get_run_by_id(queued).status == dg.DagsterRunStatus.SUCCESS
+    finally:
+        again.stop()
+
+
 def wait_for_build_run(home: Path, build: subprocess.Popen) -> str:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
