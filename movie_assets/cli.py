@@ -238,18 +238,12 @@ def _may_bind(args: argparse.Namespace) -> bool:
 
 def _running(pid: int) -> bool:
     """Alive, and not a zombie: a killed worker whose parent died too may stay one."""
+    from movie_assets.build import _alive
+
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
-        if Path("/proc/self").exists():
-            return False
-    try:  # no /proc (macOS)
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return not Path("/proc/self").exists() and _alive(pid)  # no /proc: macOS
 
 
 def _fail_runs_without_a_worker(instance) -> list[str]:
