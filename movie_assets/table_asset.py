@@ -5,7 +5,8 @@ The body's parameters say what it reads, so each upstream name is written once:
 - a parameter named after a table and typed ``pd.DataFrame`` gets that table's rows
   as of the day, typed ``ir.Table`` the same snapshot as an engine expression, and
   typed ``History`` every partition of an event table up to the day;
-- ``day`` gets the as-of day, and ``config`` the run's config of the annotated class.
+- ``day`` gets the as-of day, and ``config`` the run's config of the annotated class;
+- a parameter typed as a Dagster resource class (a source) gets that resource.
 
 The body returns ``Rows``. Pandas rows are written with writing.write_partition,
 engine rows with writing.write_output's single ``INSERT ... SELECT``; either way the
@@ -75,9 +76,10 @@ class _Input:
         return tables.snapshot(self.name, day)
 
 
-def _inputs(body: Callable) -> tuple[list[_Input], type | None]:
+def _inputs(body: Callable) -> tuple[list[_Input], type | None, dict[str, type]]:
+    """(table inputs, config class, resources by name) from the body's annotations."""
     hints = get_type_hints(body, include_extras=True)
-    inputs = []
+    inputs, resources = [], {}
     for name, hint in hints.items():
         if name in SPECIAL:
             continue
@@ -85,9 +87,25 @@ def _inputs(body: Callable) -> tuple[list[_Input], type | None]:
             inputs.append(_Input(name, HISTORY))
         elif hint in (pd.DataFrame, ir.Table):
             inputs.append(_Input(name, hint))
+        elif isinstance(hint, type) and issubclass(hint, dg.ConfigurableResource):
+            resources[name] = hint
         else:
-            raise TypeError(f"{body.__name__}({name}: {hint}): an input is a frame or a table")
-    return inputs, hints.get("config")
+            raise TypeError(
+                f"{body.__name__}({name}: {hint}): an input is a frame, a table or a resource"
+            )
+    return inputs, hints.get("config"), resources
+
+
+def _signature(config_class: type | None, resources: dict[str, type]) -> inspect.Signature:
+    """What Dagster reads to inject the run's config and resources into ``compute``."""
+    param = inspect.Parameter
+    wanted = {"context": dg.AssetExecutionContext, "duckdb": DuckDBResource}
+    if config_class is not None:
+        wanted["config"] = config_class
+    wanted |= resources
+    return inspect.Signature(
+        [param(name, param.POSITIONAL_OR_KEYWORD, annotation=t) for name, t in wanted.items()]
+    )
 
 
 _BODIES: dict[dg.AssetKey, Callable] = {}
@@ -110,7 +128,7 @@ def table_asset(
 
     def decorate(body: Callable) -> dg.AssetsDefinition:
         name = body.__name__
-        inputs, config_class = _inputs(body)
+        inputs, config_class, resources = _inputs(body)
         kinds = {"duckdb"} | {"pandas" if i.kind is pd.DataFrame else "ibis" for i in inputs}
         specs = [*checks.table_specs(name)]
         if reconciles:
@@ -121,11 +139,10 @@ def table_asset(
         # A view is defined in the warehouse over what it holds, whichever engine wrote it.
         view = TABLES[name].view
 
-        def run(context, duckdb: DuckDBResource, config=None) -> dg.MaterializeResult:
+        def compute(context, duckdb: DuckDBResource, **given) -> dg.MaterializeResult:
             day = snapshot_day(context)
-            given = {"day": day} if wants_day else {}
-            if config is not None:
-                given["config"] = config
+            if wants_day:
+                given["day"] = day
             with duckdb.get_connection() as con:
                 tables = None
                 if in_engine:
@@ -159,17 +176,8 @@ def table_asset(
                 metadata=out.metadata,
             )
 
-        if config_class is None:
-
-            def compute(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-                return run(context, duckdb)
-
-        else:
-
-            def compute(
-                context: dg.AssetExecutionContext, duckdb: DuckDBResource, config: config_class
-            ):
-                return run(context, duckdb, config)
+        compute.__signature__ = _signature(config_class, resources)
+        compute.__name__ = name
 
         # The UI's link to the code points at the body, not at this module's wrapper.
         with warnings.catch_warnings():  # beta in dagster 1.13; using it is our choice

@@ -11,7 +11,10 @@ import pytest
 
 from movie_assets.clean import assets as clean
 from movie_assets.features import assets as features
+from movie_assets.raw import assets as raw
+from movie_assets.sources.registry import SourceResource
 from movie_assets.table_asset import History, Rows, body_of, table_asset
+from tests import fixtures_sources as fx
 
 DAY = date(2016, 10, 16)
 
@@ -38,7 +41,7 @@ def test_a_body_is_a_function_of_its_inputs_and_the_decorator_reads_its_signatur
 
 
 def test_an_input_that_is_neither_a_frame_nor_a_table_is_refused():
-    with pytest.raises(TypeError, match="an input is a frame or a table"):
+    with pytest.raises(TypeError, match="an input is a frame, a table or a resource"):
 
         @table_asset()
         def odd(ratings: list) -> Rows:
@@ -136,3 +139,24 @@ def test_history_marks_an_input_read_over_every_day():
     (history,) = [d for d in spec.deps if d.asset_key.path[-1] == "raw_ratings"]
     assert history.partition_mapping is not None
     assert History.__metadata__  # the marker the decorator reads
+
+
+def test_a_raw_body_takes_its_source_and_keeps_each_line_once(tmp_path):
+    sample = fx.sample()
+    bad = ["x7,Not A Number (1999),Drama", "11,Only Two Fields (2001)"]
+    archive = fx.movielens_csv_zip(tmp_path / "ml.zip", sample, extra_movies=bad)
+    spec = next(iter(raw.raw_movies.specs))
+    assert spec.deps == [] and set(spec.kinds) == {"duckdb"}
+    assert spec.description.startswith("The MovieLens catalogue")
+    source = SourceResource(kind="movielens", movielens=str(archive))
+    got = body_of(raw.raw_movies)(source=source, day=DAY)
+    assert got.rows["movie_id"].tolist() == [m for m, _, _ in sample.movies]
+    assert got.rows["title"].tolist() == [t for _, t, _ in sample.movies]
+    assert (got.rows["as_of"] == pd.Timestamp(DAY)).all()
+    assert (got.rows["source"] == "movielens").all()
+    line = len(sample.movies) + 2  # the first bad line: after the header and the good ones
+    assert sorted(got.rejects["reason"]) == [
+        f"ml.zip:movies.csv line {line}: movie id not an integer",
+        f"ml.zip:movies.csv line {line + 1}: 2 fields, expected 3 (truncated or shifted line?)",
+    ]
+    assert len(got.rows) + len(got.rejects) == len(sample.movies) + len(bad)

@@ -1,18 +1,19 @@
 """Raw layer: what the source sent, plus where and when it was received."""
 
+from datetime import date
+
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks
-from movie_assets.partitions import daily_partitions, snapshot_day, window_days
+from movie_assets.partitions import daily_partitions, window_days
 from movie_assets.raw import ingest
 from movie_assets.raw.ingest import parse_rejects
 from movie_assets.schemas import now
 from movie_assets.sources.registry import SourceResource
-from movie_assets.writing import record_after, write_partition
-
-GROUP = "raw"
+from movie_assets.table_asset import Rows, table_asset
+from movie_assets.writing import record_after
 
 
 def _stamp(rows: pd.DataFrame, source: str, **columns) -> pd.DataFrame:
@@ -21,7 +22,6 @@ def _stamp(rows: pd.DataFrame, source: str, **columns) -> pd.DataFrame:
 
 @dg.asset(
     partitions_def=daily_partitions,
-    group_name=GROUP,
     kinds={"duckdb"},
     check_specs=[
         *checks.table_specs("raw_ratings"),
@@ -59,49 +59,42 @@ def raw_ratings(
     )
 
 
-def _snapshot_asset(name: str, read, description: str):
-    """A raw snapshot: the whole catalogue as received on the partition's day."""
-
-    @dg.asset(
-        name=name,
-        partitions_def=daily_partitions,
-        group_name=GROUP,
-        kinds={"duckdb"},
-        description=description,
-        check_specs=[*checks.table_specs(name)],
-    )
-    def _asset(
-        context: dg.AssetExecutionContext, duckdb: DuckDBResource, source: SourceResource
-    ) -> dg.MaterializeResult:
-        day = snapshot_day(context)
-        reader = source.reader()
-        received = read(reader)
-        frame = _stamp(received.rows, reader.name, as_of=pd.Timestamp(day))
-        return write_partition(
-            context, duckdb, name, frame, day, day, rejects=parse_rejects(received, reader.name)
-        )
-
-    return _asset
+def _as_received(reader, received, day: date) -> Rows:
+    """A catalogue as the source sent it on the day, stamped; its unparseable lines rejected."""
+    rows = _stamp(received.rows, reader.name, as_of=pd.Timestamp(day))
+    return Rows(rows, rejects=parse_rejects(received, reader.name))
 
 
-raw_movies = _snapshot_asset(
-    "raw_movies", lambda r: r.movies(), "The MovieLens catalogue (title, year, genres) as received."
-)
-raw_films = _snapshot_asset(
-    "raw_films",
-    lambda r: r.films(),
-    "Film metadata (release date, runtime, box office) as received.",
-)
-cpi_series = _snapshot_asset(
-    "cpi_series", lambda r: r.cpi(), "Monthly CPI-U observations as received (BLS ids)."
-)
-raw_links = _snapshot_asset(
-    "raw_links",
-    lambda r: r.links(),
-    "MovieLens links.csv: each movie's IMDb and TMDB ids (empty for sources without one).",
-)
-raw_tags = _snapshot_asset(
-    "raw_tags",
-    lambda r: r.tags(),
-    "MovieLens tags.csv: users' free-text tags on movies (empty for sources without one).",
-)
+@table_asset()
+def raw_movies(source: SourceResource, day: date) -> Rows:
+    """The MovieLens catalogue (title, year, genres) as received."""
+    reader = source.reader()
+    return _as_received(reader, reader.movies(), day)
+
+
+@table_asset()
+def raw_films(source: SourceResource, day: date) -> Rows:
+    """Film metadata (release date, runtime, box office) as received."""
+    reader = source.reader()
+    return _as_received(reader, reader.films(), day)
+
+
+@table_asset()
+def cpi_series(source: SourceResource, day: date) -> Rows:
+    """Monthly CPI-U observations as received (BLS ids)."""
+    reader = source.reader()
+    return _as_received(reader, reader.cpi(), day)
+
+
+@table_asset()
+def raw_links(source: SourceResource, day: date) -> Rows:
+    """MovieLens links.csv: each movie's IMDb and TMDB ids (empty for sources without one)."""
+    reader = source.reader()
+    return _as_received(reader, reader.links(), day)
+
+
+@table_asset()
+def raw_tags(source: SourceResource, day: date) -> Rows:
+    """MovieLens tags.csv: users' free-text tags on movies (empty for sources without one)."""
+    reader = source.reader()
+    return _as_received(reader, reader.tags(), day)
