@@ -222,6 +222,41 @@ def test_box_office_in_another_base_month(full_warehouse, live):
     assert by_month["movies"].sum() == len(expected)
 
 
+def test_the_base_month_list_is_short_and_a_search_reaches_every_month(full_warehouse):
+    """Each January and the newest twelve months are listed; typing finds any other month."""
+    import dash_app.app  # noqa: F401 (pages register with the app; then they can be imported)
+    from dash_app.pages import box_office
+
+    months = full_warehouse.query(
+        "SELECT month FROM cpi_monthly WHERE as_of = ? AND series_id = 'CUUR0000SA0'", [DAY]
+    )["month"].sort_values(ascending=False)
+    listed = set(months.head(12)) | set(months[months.dt.month == 1])
+
+    def values(options):
+        return [pd.Timestamp(o["value"]) for o in options]
+
+    default = box_office.base_options(None)
+    assert values(default) == sorted(listed, reverse=True)
+    assert [o["label"] for o in default[:1]] == [f"{months.iloc[0]:%B %Y}"]
+    assert len(default) < len(months) / 5
+    march = box_office.update_base_options("March 1987", None)
+    assert set(values(march)) == listed | {pd.Timestamp("1987-03-01")}
+    assert {"label": "March 1987", "value": "1987-03-01"} in march
+    septembers = box_office.update_base_options("sept", None)
+    assert set(values(septembers)) == listed | set(months[months.dt.month == 9])
+    # "1" is in every month's value: the newest 240 are added, not all of them.
+    assert set(values(box_office.update_base_options("1", None))) == listed | set(
+        months.head(box_office.MAX_FOUND)
+    )
+    # The chosen month stays an option whatever is typed (Back sets months not listed).
+    chosen = box_office.update_base_options(None, "1931-06-01")
+    assert set(values(chosen)) == listed | {pd.Timestamp("1931-06-01")}
+    with pytest.raises(inputs.BadInput):
+        box_office.update_base_options(None, "1931-06-15")
+    with pytest.raises(inputs.BadInput):
+        box_office.update_base_options("x" * 1000, None)
+
+
 def test_budgets_are_absent_in_the_embedded_source(full_warehouse):
     coverage = q.budget_coverage(q.NO_FILTERS)
     linked = full_warehouse.query("SELECT count(*) AS n FROM film_links WHERE as_of = ?", [DAY])[

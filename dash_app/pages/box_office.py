@@ -40,6 +40,7 @@ TITLES = (
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]
 MONTH_NAMES = [calendar.month_name[m] for m in range(1, 13)]
 INCLUDE = "include"
+MAX_FOUND = 240  # months a typed search adds to the dropdown: twenty years of them
 FLAG_MEANING = dict(
     zip(
         BOX_OFFICE_FLAGS,
@@ -106,19 +107,41 @@ VIEW = filters.View(
 ).register()
 
 
-def _base_options() -> tuple[list[dict], str | None]:
+def _default_base() -> str | None:
     try:
-        months = q.cpi_months()["month"]
-        default = q.default_base_month().isoformat()
+        return q.default_base_month().isoformat()
     except NoSnapshot:
-        return [], None
-    options = [{"label": f"{m:%B %Y}", "value": f"{m:%Y-%m-%d}"} for m in months]
-    return options, default
+        return None
+
+
+def base_options(chosen: str | None, search: str = "") -> list[dict]:
+    """The base months the dropdown holds, newest first: each January, the newest twelve
+    months, the chosen month, and, while the reader types, the CPI months that match.
+
+    A month matches when each typed word is part of a word of its label ("March 1987") or
+    of its value ("1987-03-01"), the dropdown's own rule, so it keeps every month sent.
+    Listing all 1,282 CPI months in the layout cost a first load 0.2-0.3 s of the
+    browser's time: the dropdown indexes every substring of every option when it mounts.
+    """
+    months = [m.date() for m in pd.to_datetime(q.cpi_months()["month"])]
+    words = search.lower().split()
+    found = [
+        m
+        for m in months
+        if words and all(any(w in t for t in f"{m:%B %Y %Y-%m-%d}".lower().split()) for w in words)
+    ]
+    keep = set(months[:12]) | {m for m in months if m.month == 1} | set(found[:MAX_FOUND])
+    if chosen:
+        keep.add(date.fromisoformat(chosen))
+    return [{"label": f"{m:%B %Y}", "value": f"{m:%Y-%m-%d}"} for m in sorted(keep, reverse=True)]
 
 
 def layout(**query):
-    options, default = _base_options()
-    base = VIEW.value(query, BASE, default=default)
+    base = VIEW.value(query, BASE, default=_default_base())
+    try:
+        options = base_options(base)
+    except NoSnapshot:
+        options = []
     flagged = VIEW.value(query, FLAGGED)
     month = VIEW.value(query, MONTH)
     return html.Div(
@@ -126,6 +149,11 @@ def layout(**query):
             html.H1("Box office"),
             *VIEW.layout(query, [base, flagged, month]),
             html.P(WHAT, className="note"),
+            html.P(
+                "The month list shows each January and the last twelve months; type a month "
+                'and year ("March 1987") to find any month since the CPI series began.',
+                className="note",
+            ),
             html.Div(
                 [
                     html.Label("Constant dollars of", htmlFor=ID("base")),
@@ -134,6 +162,7 @@ def layout(**query):
                         options=options,
                         value=base,
                         clearable=False,
+                        placeholder="Type a month and year",
                         className="control-wide",
                     ),
                     html.Label("Released in", htmlFor=ID("released")),
@@ -258,6 +287,18 @@ def flags_notice(counts: pd.DataFrame, included: bool) -> list:
         html.Strong(f"{int(flagged['movies'].sum()):,} flagged films {action}: "),
         f"{parts}. {usable:,} films are ranked and aggregated.",
     ]
+
+
+@callback(
+    Output(ID("base"), "options"),
+    Input(ID("base"), "search_value"),
+    Input(ID("base"), "value"),
+    prevent_initial_call=True,
+)
+@c.guarded(None)
+def update_base_options(text, chosen):
+    """Options follow the typed text and always hold the chosen month (set by Back too)."""
+    return base_options(_base(chosen) if chosen else None, inputs.text(text, "search"))
 
 
 @callback(
