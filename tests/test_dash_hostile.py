@@ -191,6 +191,17 @@ def test_oversized_bodies_are_refused_before_parsing(server, callbacks):
         )
         assert response.status_code == 413
         _check(response, "oversized")
+        # Without a Content-Length (chunked), the cap holds while the body is read.
+        data = body.encode()
+        response = requests.post(
+            server.url + CALLBACK,
+            data=(data[i : i + 65536] for i in range(0, len(data), 65536)),
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert response.request.headers["Transfer-Encoding"] == "chunked"
+        assert 400 <= response.status_code < 500
+        _check(response, "oversized, chunked")
 
 
 @pytest.mark.parametrize(
@@ -268,3 +279,63 @@ def test_a_bad_community_gets_a_4xx_or_an_empty_state(server, callbacks):
             )
             _check(response, f"cellClicked {cell!r}")
             assert response.status_code == 400, cell
+
+
+def _dependency(callbacks, output: str) -> dict:
+    return next(d for d in callbacks if d["output"].startswith(output))
+
+
+def _with(dependency: dict, values: dict) -> list:
+    """The dependency's input values: None but those named ("id.property", or a page's
+    store as "page.view")."""
+
+    def key(item) -> str:
+        if not item["id"].startswith("{"):
+            return f"{item['id']}.{item['property']}"
+        spec = json.loads(item["id"])
+        return f"{spec.get('page')}.{spec.get('view')}"
+
+    return [values.get(key(i)) for i in dependency["inputs"]]
+
+
+@pytest.mark.parametrize(
+    ("output", "values", "message"),
+    [
+        # filters.from_values took the filter bar's values without type checks
+        (
+            "..top_movies-filter-years.value",
+            {"top_movies-filter-genre.value": [{"x": 1}]},
+            "filters.genres",
+        ),
+        ("..top_movies-filter-years.value", {"top_movies-filter-years.value": "1990"}, "filters"),
+        # ... and the filters store reaching the queries
+        (
+            '..{"name":"top-movies"',
+            {"top_movies.filters": {"genres": [["Drama"]]}, "top-kind.value": "weighted"},
+            "filters.genres",
+        ),
+        # lists and dicts reached the query cache as keys
+        ('..{"name":"top-movies"', {"top-kind.value": ["weighted"]}, "list: "),
+        (
+            '..{"name":"top-movies"',
+            {"top-kind.value": "highest", "top-min-votes.value": [50]},
+            "min_votes: [50] is not a whole",
+        ),
+        # int() on the recommendations page's user and movie
+        ('..{"name":"user-recs"', {"recs-user.value": "abc"}, "user: 'abc' is not a whole"),
+        ('{"name":"similar"', {"recs-movie.value": "1.5"}, "movie: '1.5' is not a whole"),
+        # unknown sort kinds and time grains (KeyError)
+        ('..{"name":"top-movies"', {"top-kind.value": "nope"}, "list: 'nope' is not one of"),
+        ("..trends-count.figure", {"trends-grain.value": "decade"}, "grain: 'decade' is not one"),
+    ],
+)
+def test_each_named_cause_of_the_500s_is_a_400_that_says_why(
+    server, callbacks, output, values, message
+):
+    """The four causes of the 947 answers 500 in the hostile sweep, one request each."""
+    dependency = _dependency(callbacks, output)
+    body = _envelope(dependency, _with(dependency, values))
+    response = requests.post(server.url + CALLBACK, json=body, timeout=60)
+    _check(response, f"{output} {values}")
+    assert response.status_code == 400, (response.status_code, response.text[:200])
+    assert message in response.text, response.text
