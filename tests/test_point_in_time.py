@@ -271,7 +271,10 @@ def test_tags_links_and_undated_movies_from_a_movielens_archive(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = defs.resolve_job_def("feature_history").execute_in_process(
-            instance=instance, run_config=QUIET, partition_key=str(day), asset_selection=selected
+            instance=instance,
+            run_config=QUIET,
+            partition_key=str(day),
+            asset_selection=list(selected),
         )
     assert result.success
     first_tag = s.ratings[0][3]  # the archive's own tag: user 1, movie 1, 'funny'
