@@ -59,6 +59,8 @@ class BuildReport:
     failed_checks: list[str] = field(default_factory=list)
     # (run label, step, one-line cause) for every failed step, and each run's id.
     causes: list[tuple[str, str, str]] = field(default_factory=list)
+    # Why each failed check failed, on one line (its rules and counts, or its reason).
+    check_causes: dict[str, str] = field(default_factory=dict)
     run_ids: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -103,6 +105,24 @@ def _record(report: BuildReport, label: str, result, seconds: float) -> None:
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         (report.passed_checks if evaluation.passed else report.failed_checks).append(name)
+        if not evaluation.passed:
+            report.check_causes[name] = check_cause(evaluation.metadata)
+
+
+def check_cause(metadata: dict) -> str:
+    """A failed check's metadata on one line: its failing rules with counts, else its reason."""
+    values = {k: getattr(v, "value", v) for k, v in metadata.items()}
+    by_rule = values.get("failures_by_check")
+    if isinstance(by_rule, dict) and by_rule:
+        top = sorted(by_rule.items(), key=lambda kv: -kv[1])[:3]
+        more = f" and {len(by_rule) - 3} more rules" if len(by_rule) > 3 else ""
+        rows = {rule: f"{n:,} row{'s' if n != 1 else ''}" for rule, n in top}
+        return ", ".join(f"{rule} ({rows[rule]})" for rule, _ in top) + more
+    if "reason" in values:
+        return " ".join(str(values["reason"]).split())
+    if values.get("failures") is not None:
+        return f"{values['failures']:,} failing rows (sample in the Dagster UI)"
+    return "failed (details in the Dagster UI)"
 
 
 def _job(defs: dg.Definitions, name: str) -> dg.JobDefinition:

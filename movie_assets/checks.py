@@ -117,7 +117,9 @@ class SchemaTally:
         except pa.errors.SchemaErrors as err:
             cases = err.failure_cases
             self.failures += len(cases)
-            self.by_check.update(cases.groupby("check").size().to_dict())
+            # "column: check", as the engine's counts label their rules.
+            labels = cases["column"].astype(str) + ": " + cases["check"].astype(str)
+            self.by_check.update(labels.value_counts().to_dict())
             # astype copies the head: no view keeps every failure case of the batch alive.
             cases = cases[["column", "check", "failure_case", "index"]].head(SAMPLE_ROWS)
             cases = cases.astype(str)

@@ -77,7 +77,7 @@ def build(args: argparse.Namespace) -> int:
                     print(f"     {step}: {cause}")
             print(f"     traceback: Dagster UI, /runs/{report.run_ids[label]}")
     for check in report.failed_checks:
-        print(f"FAIL check {check}")
+        print(f"FAIL check {check}: {report.check_causes[check]}")
     print(
         f"build {'succeeded' if report.ok else 'failed'} in {time.perf_counter() - started:.1f} s"
     )

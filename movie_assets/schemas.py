@@ -419,7 +419,9 @@ class SvdTuning(Base):
     candidate: Int = pa.Field(nullable=False, ge=0)
     params: Str = pa.Field(nullable=False, description="JSON")
     metric: Str = pa.Field(nullable=False)
-    mean_score: Float = pa.Field(nullable=False)
+    mean_score: Float = pa.Field(
+        nullable=True, description="empty when undefined: NDCG with no validation hit (tiny data)"
+    )
     std_score: Float = pa.Field(nullable=True)
     rank: Int = pa.Field(nullable=False, ge=1)
     chosen: Bool = pa.Field(nullable=False)

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from movie_assets import checks, engine
+from movie_assets.build import check_cause
 from movie_assets.schemas import TABLES, conform
-from movie_assets.writing import reference_results
+from movie_assets.writing import engine_schema_result, reference_results
 
 AS_OF = "2016-10-16"
 
@@ -42,7 +43,7 @@ def test_ratings_schema(tables, corrupt, failing_check):
     result = checks.schema_result("ratings", corrupt(tables["ratings"].copy()))
     assert not result.passed
     by_check = result.metadata["failures_by_check"].value
-    assert any(name.startswith(failing_check) for name in by_check), by_check
+    assert any(name.split(": ")[1].startswith(failing_check) for name in by_check), by_check
     assert _failures(result) >= 1
 
 
@@ -102,3 +103,27 @@ def test_reconciles():
     assert checks.reconciles(10, 7, 3).passed
     result = checks.reconciles(10, 7, 2)
     assert not result.passed and result.metadata["unaccounted_rows"].value == 1
+
+
+def test_a_failed_schema_check_says_its_rules_in_one_line():
+    """What the build prints for a failed check: rules by failing rows, on either engine."""
+    day = pd.Timestamp(AS_OF)
+    frame = conform(
+        TABLES["ratings"],
+        pd.DataFrame(
+            {
+                "as_of": day,
+                "user_id": [1, 2, 3, 4, 5],
+                "movie_id": [10, 10, 11, 12, 13],
+                "rating": [4.0, 6.0, 3.3, 2.2, 2.0],
+                "rated_at": day,
+                "rating_date": day,
+            }
+        ),
+    )
+    pandas_result = checks.schema_result("ratings", frame)
+    engine_result = engine_schema_result(ibis.memtable(frame), "ratings", len(frame))
+    for result in (pandas_result, engine_result):
+        why = check_cause(result.metadata)
+        assert why.startswith("rating: half_star_steps (2 rows), rating: less_than_or_equal_to")
+        assert why.endswith("(1 row)") and "\n" not in why
