@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 import dagster as dg
+import psutil
 
 from movie_assets.partitions import daily_partitions, last_partition_key
 from movie_assets.warehouse import holding
@@ -187,7 +188,7 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     for record in records:
         run = record.dagster_run
         pid = int(run.tags.get(PID_TAG, "0"))
-        if pid and not _alive(pid):
+        if pid and not alive(pid):
             instance.report_run_failed(
                 run, f"the build process (pid {pid}) ended without finishing this run"
             )
@@ -195,14 +196,14 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     return failed
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Running, and not a zombie: a killed worker whose parent died too may stay one."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:  # someone else's process: it exists
         return True
-    return True
 
 
 def build(

@@ -236,16 +236,6 @@ def _may_bind(args: argparse.Namespace) -> bool:
     return True
 
 
-def _running(pid: int) -> bool:
-    """Alive, and not a zombie: a killed worker whose parent died too may stay one."""
-    from movie_assets.build import _alive
-
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return not Path("/proc/self").exists() and _alive(pid)  # no /proc: macOS
-
-
 def _fail_runs_without_a_worker(instance) -> list[str]:
     """STARTED runs launched by a code server (the UI, a schedule, a sensor) none of whose
     processes is alive; their ids. The code server marks a run failed when its worker
@@ -255,7 +245,7 @@ def _fail_runs_without_a_worker(instance) -> list[str]:
     fail_orphaned_runs."""
     import dagster as dg
 
-    from movie_assets.build import PID_TAG
+    from movie_assets.build import PID_TAG, alive
 
     failed = []
     for record in instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
@@ -267,7 +257,7 @@ def _fail_runs_without_a_worker(instance) -> list[str]:
             for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
             if "pid" in entry.dagster_event.engine_event_data.metadata
         }
-        if pids and not any(_running(pid) for pid in pids):
+        if pids and not any(alive(pid) for pid in pids):
             instance.report_run_failed(
                 run, f"no process of this run is alive (pid {', '.join(map(str, sorted(pids)))})"
             )
