@@ -208,7 +208,8 @@ def main() -> int:
     os.environ["MOVIE_SNAPSHOT_DIR"] = str(directory)
     print(
         f"snapshot {current.path.name} (as of {current.as_of}), {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f} at start"
+        f"load average {os.getloadavg()[0]:.1f} at start, "
+        f"{time.strftime('%H:%M', time.gmtime())} UTC"
     )
 
     process, url = serve(directory)
@@ -243,6 +244,9 @@ def main() -> int:
         )
     worst = max(percentile(w, 0.95) for _, w in times.values())
     print(f"worst p95: {worst * 1e3:.1f} ms over {len(times)} callbacks")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} at end, {time.strftime('%H:%M', time.gmtime())} UTC"
+    )
     return 0
 
 

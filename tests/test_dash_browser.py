@@ -320,6 +320,27 @@ def test_box_office_in_a_chosen_base_month(page, server, published):
     screenshot(page, "box_office_2000")
 
 
+def test_box_office_base_month_found_by_typing_and_restored_by_back(page, server):
+    """A month the list does not show is found by typing it; Back and Forward restore it."""
+    open_page(page, server, "/box-office")
+    choose(page, "#box-base", "March 1987", search="March 1987")
+    settle(page)
+    assert query_of(page) == {"base": ["1987-03-01"]}
+    assert "US$ of Mar 1987" in page.locator("#box-scatter .ytitle").text_content()
+    page.wait_for_timeout(1100)  # a control's changes within a second share a history entry
+    choose(page, "#box-base", "January 2000", search="January 2000")
+    settle(page)
+    assert query_of(page) == {"base": ["2000-01-01"]}
+    page.go_back()
+    settle(page)
+    assert query_of(page) == {"base": ["1987-03-01"]}
+    assert "US$ of Mar 1987" in page.locator("#box-scatter .ytitle").text_content()
+    assert page.inner_text("#box-base .dash-dropdown-value-item") == "March 1987"
+    page.go_forward()
+    settle(page)
+    assert "US$ of Jan 2000" in page.locator("#box-scatter .ytitle").text_content()
+
+
 def test_viewing_patterns(page, server, published):
     open_page(page, server, "/viewing")
     cells = published.query(
