@@ -25,9 +25,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-# Tick and sensor-state types are not exported at dagster's top level in 1.13.
-from dagster._core.scheduler.instigation import InstigatorType, TickStatus
-
 from movie_assets.sensors import WATCH_TAG
 from movie_assets.settings import PROJECT_ROOT
 
@@ -176,14 +173,18 @@ def daemon_setup(tmp_path, monkeypatch):
         daemon.stop()
 
 
+def sensor_states(instance: dg.DagsterInstance) -> list:
+    """Every sensor's state (types and statuses compared by value: no private import)."""
+    return [s for s in instance.all_instigator_state() if s.instigator_type.value == "SENSOR"]
+
+
 def sensor_errors(instance: dg.DagsterInstance) -> list[str]:
     """Ticks that failed, of every sensor: a sensor error fails the test at once."""
     return [
         f"{state.instigator_name}: {tick.error.to_string() if tick.error else '?'}"
-        for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
-        for tick in instance.get_ticks(
-            state.instigator_origin_id, state.selector_id, statuses=[TickStatus.FAILURE]
-        )
+        for state in sensor_states(instance)
+        for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id)
+        if tick.status.value == "FAILURE"
     ]
 
 
@@ -203,8 +204,7 @@ def wait_for(instance, predicate, what: str, daemon: Daemon, timeout: float = WA
 
 
 def sensor_state(instance: dg.DagsterInstance, name: str):
-    states = instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
-    return next(s for s in states if s.instigator_name == name)
+    return next(s for s in sensor_states(instance) if s.instigator_name == name)
 
 
 def cursor(instance: dg.DagsterInstance, name: str) -> str | None:
@@ -231,7 +231,7 @@ def skipped_after(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
     requested = next(t for t in ticks(instance, SENSOR) if run.run_id in t.run_ids)
     return any(
         t.timestamp > requested.timestamp
-        and t.status == TickStatus.SKIPPED
+        and t.status.value == "SKIPPED"
         and t.skip_reason == "no new watch-log files"
         for t in ticks(instance, SENSOR)
     )
