@@ -40,7 +40,8 @@ class RatingArrays:
 def count_ratings(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """Ratings in the snapshot: the model switch's input (a count, nothing loaded)."""
     _require(con, as_of)
-    return con.execute("SELECT count(*) FROM ratings WHERE as_of = ?", [as_of]).fetchone()[0]
+    # fetchall, not fetchone: a result left open would stop the next query's Arrow stream.
+    return con.execute("SELECT count(*) FROM ratings WHERE as_of = ?", [as_of]).fetchall()[0][0]
 
 
 # Rows converted at a time: Python holds the final arrays and one batch, never a frame.
@@ -57,10 +58,11 @@ def fetch_ratings(con: duckdb.DuckDBPyConnection, as_of: date) -> RatingArrays:
     out = RatingArrays(
         np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float32), np.empty(n, np.int64)
     )
-    reader = con.execute(
+    # A relation streams its batches; a DB-API result would copy every row first.
+    reader = con.sql(
         "SELECT user_id, movie_id, rating::FLOAT AS rating, epoch(rated_at)::BIGINT AS rated_at "
-        "FROM ratings WHERE as_of = ? ORDER BY user_id, movie_id",
-        [as_of],
+        "FROM ratings WHERE as_of = $1 ORDER BY user_id, movie_id",
+        params=[as_of],
     ).to_arrow_reader(FETCH_BATCH)
     at = 0
     for batch in reader:
