@@ -36,6 +36,9 @@ TAG_COLUMNS = {"user_id": "Int64", "movie_id": "Int64", "tag": "string", "timest
 
 
 class MovieSource(Protocol):
+    """A source's parts. A file or live reader has only the parts ``READERS`` says it
+    provides (sources/registry.py); ``CompositeSource`` asks each part of its reader."""
+
     name: str
 
     def movies(self) -> Received:

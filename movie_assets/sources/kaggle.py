@@ -216,12 +216,3 @@ class KaggleMetadata:
     def films(self) -> Received:
         label, data = _read_bytes(self.location)
         return parse(data, label, snapshot_day(self.as_of))
-
-    def movies(self) -> Received:
-        raise NotImplementedError("Kaggle metadata is films only: compose it with a catalogue")
-
-    def ratings(self, first: date, last: date) -> Received:
-        raise NotImplementedError("use the MovieLens reader for the dataset's ratings files")
-
-    def cpi(self) -> Received:
-        raise NotImplementedError("Kaggle metadata has no CPI: compose it with a CPI source")

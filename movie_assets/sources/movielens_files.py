@@ -481,9 +481,3 @@ class MovieLensFiles:
                 batch = ratings_parse.batch(rows, rejects)
                 if batch is not None:
                     yield batch
-
-    def films(self) -> Received:
-        raise NotImplementedError("MovieLens has no film metadata: compose it with a film source")
-
-    def cpi(self) -> Received:
-        raise NotImplementedError("MovieLens has no CPI: compose it with a CPI source")

@@ -320,9 +320,3 @@ class NetflixPrize:
             for rows in self._chunks(path, first, last, Rejects()):
                 parts.append(rows[_held_out(rows, probe)])
         return ratings_parse.concat(parts)
-
-    def films(self) -> Received:
-        raise NotImplementedError("Netflix Prize has no film metadata: compose with a film source")
-
-    def cpi(self) -> Received:
-        raise NotImplementedError("Netflix Prize has no CPI: compose it with a CPI source")
