@@ -225,14 +225,19 @@ def clean_ratings(
     never discards the user's earlier valid one. Equal timestamps are ordered by
     rating, so the choice does not depend on storage order.
     """
-    rating = raw.rating
+    # "Known movie" as a left join, not isin(movies): Spark plans an IN subquery inside
+    # CASE as a nested-loop join over ratings x movies (13 minutes at 1.1M ratings).
+    known = movies.select("movie_id").distinct().mutate(known=ibis.literal(True))
+    joined = raw.left_join(known, "movie_id")
+    joined = joined.select(*[joined[c] for c in raw.columns], joined.known)
+    rating = joined.rating
     reason = ibis.cases(
         (rating.isnull(), "rating missing"),
         (~(rating.between(*RATING_SCALE) & ((rating * 2).round() == rating * 2)), STARS_REASON),
-        (~raw.movie_id.isin(movies.movie_id), "movie not in movies"),
+        (joined.known.isnull(), "movie not in movies"),
         else_=ibis.null("string"),
     )
-    marked = raw.mutate(reason=reason)
+    marked = joined.mutate(reason=reason).drop("known")
     latest_first = ibis.window(
         group_by=["user_id", "movie_id"], order_by=[ibis.desc("timestamp"), ibis.desc("rating")]
     )
