@@ -584,8 +584,8 @@ def netflix_folder(
     Movies are split between the four files in id order, as in the real set; a movie's
     customers are distinct and drawn by activity (power law), each customer rating within
     a window of their own. ``bad_lines`` (line numbers of combined_data_1.txt) are inserted.
-    ``probe_pairs`` in the manifest is how many rating lines are probe pairs (excluded on
-    ingestion).
+    ``probe_pairs`` in the manifest is how many rating lines are probe pairs (ingested like
+    the others; ``NetflixPrize.probe_ratings`` reads them apart).
     """
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

@@ -168,9 +168,8 @@ def test_netflix_read_back(tmp_path):
     reader = NetflixPrize(str(folder))
     span = (date(1999, 1, 1), date(2006, 1, 1))
     got = reader.ratings(*span)
-    assert len(got.rows) == manifest.ratings - manifest.probe_pairs
-    assert reader.probe_excluded == manifest.probe_pairs > 0
-    assert len(reader.probe_ratings(*span)) == manifest.probe_pairs
+    assert len(got.rows) == manifest.ratings  # probe pairs included: they are training data
+    assert len(reader.probe_ratings(*span)) == manifest.probe_pairs > 0
     assert list(got.rejects["reason"]) == ["combined_data_1.txt line 3: rating not a number"]
     assert set(got.rows["rating"].astype(int)) == {1, 2, 3, 4, 5}
     assert not got.rows.duplicated(["user_id", "movie_id"]).any()

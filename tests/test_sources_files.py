@@ -286,25 +286,22 @@ def test_kaggle_missing_column(tmp_path):
 # --- Netflix Prize ------------------------------------------------------------------------------
 
 
-def netflix_expected(s: fx.Sample, probe: set[tuple[int, int]]) -> set[tuple]:
+def netflix_expected(s: fx.Sample) -> set[tuple]:
     out = set()
     for u, m, r, ts in s.ratings:
-        if (m, u) in probe:
-            continue
         day = datetime.fromtimestamp(ts, UTC).date()
         midnight = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
         out.add((u, m, float(int(r + 0.5) or 1), midnight))
     return out
 
 
-def test_netflix_streams_ratings_excluding_probe(tmp_path):
+def test_netflix_keeps_probe_ratings_and_reads_the_probe_set_apart(tmp_path):
     s = fx.sample()
     probe = {(m, u) for u, m, _, _ in s.ratings[:5]}
     folder = fx.netflix_dir(tmp_path / "nf", s, probe)
     reader = NetflixPrize(str(folder), AS_OF)
     got = reader.ratings(FIRST, LAST)
-    assert _tuples(got.rows) == netflix_expected(s, probe)
-    assert reader.probe_excluded == 5
+    assert _tuples(got.rows) == netflix_expected(s)
     assert got.rejects.empty
     held = reader.probe_ratings(FIRST, LAST)
     assert {(int(m), int(u)) for m, u in held[["movie_id", "user_id"]].to_numpy()} == probe
@@ -317,7 +314,7 @@ def test_netflix_small_chunks_carry_the_movie_id_over(tmp_path, monkeypatch):
     s = fx.sample()
     folder = fx.netflix_dir(tmp_path / "nf", s, set())
     rows = NetflixPrize(str(folder)).ratings(FIRST, LAST).rows
-    assert _tuples(rows) == netflix_expected(s, set())
+    assert _tuples(rows) == netflix_expected(s)
 
 
 def test_netflix_titles_and_bad_lines(tmp_path):

@@ -7,8 +7,10 @@
   at a time: memory is bounded by the block size, not by the number of ratings;
 - ``movie_titles.csv``: ``MovieID,YearOfRelease,Title``, latin-1, titles may hold commas,
   the year may be ``NULL``;
-- ``probe.txt``: the (movie, customer) pairs held out for evaluation; they are excluded
-  from the ratings and can be read separately with ``probe_ratings``.
+- ``probe.txt``: the (movie, customer) pairs the Prize held out for its own evaluation.
+  They are a subset of the training data, so their ratings stay in ``raw_ratings`` like
+  every other line (the product evaluates on its own per-user hold-out, docs/evaluation.md);
+  ``probe_ratings`` reads them apart for anyone reproducing the Prize's protocol.
 """
 
 from __future__ import annotations
@@ -210,7 +212,6 @@ class NetflixPrize:
         if not self.folder.is_dir():
             raise FileNotFoundError(f"{self.folder}: no such folder")
         self.as_of = as_of
-        self.probe_excluded = 0
 
     def _file(self, name: str) -> Path:
         path = self.folder / name
@@ -295,7 +296,7 @@ class NetflixPrize:
         return ratings_parse.gather(self.ratings_batches(first, last))
 
     def ratings_batches(self, first: date, last: date) -> Iterator[Received]:
-        """The window's ratings chunk by chunk (at most CHUNK_ROWS rows each), probe excluded.
+        """The window's ratings chunk by chunk (at most CHUNK_ROWS rows each).
 
         Each batch carries the rejects met while reading its chunk; chunks with neither
         rows nor rejects in the window are skipped.
@@ -303,18 +304,15 @@ class NetflixPrize:
         files = sorted(self.folder.glob(PATTERN))
         if not files:
             raise SourceFileError(f"{self.folder}: no {PATTERN} files")
-        probe = self.probe_keys()
-        rejects, self.probe_excluded = Rejects(), 0
+        rejects = Rejects()
         for path in files:
             for rows in self._chunks(path, first, last, rejects):
-                held_out = _held_out(rows, probe)
-                self.probe_excluded += int(held_out.sum())
-                batch = ratings_parse.batch(rows[~held_out], rejects)
+                batch = ratings_parse.batch(rows, rejects)
                 if batch is not None:
                     yield batch
 
     def probe_ratings(self, first: date, last: date) -> pd.DataFrame:
-        """The held-out probe ratings made on days first..last, for evaluation only."""
+        """The probe set's ratings made on days first..last (also in ``ratings``)."""
         probe, parts = self.probe_keys(), []
         for path in sorted(self.folder.glob(PATTERN)):
             for rows in self._chunks(path, first, last, Rejects()):
