@@ -24,6 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -33,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [
     p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent
 ]
+from movie_assets.cli import dash_command  # noqa: E402
+
 FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -90,16 +93,7 @@ def serve(directory: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "MOVIE_SNAPSHOT_DIR": str(directory)}
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "dash_app.app:server",
-        ],
+        dash_command("127.0.0.1", port, Path(tempfile.gettempdir())),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

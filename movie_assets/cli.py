@@ -151,15 +151,20 @@ def _server_commands(args: argparse.Namespace, run_dir: Path) -> dict[str, list[
         "dagster-daemon": [os.path.join(bin_dir, "dagster-daemon"), "run", "-w", workspace],
     }
     if (PROJECT_ROOT / "dash_app" / "app.py").exists():
-        commands["dash"] = [
-            os.path.join(bin_dir, "gunicorn"),
-            *("--bind", f"{host}:{args.dash_port}", "--workers", "2", "--threads", "4"),
-            # gunicorn's default control socket (~/.gunicorn/gunicorn.ctl) is shared by
-            # every instance of the user: each app gets its own, in its data folder.
-            *("--control-socket", str(run_dir / f"gunicorn-{args.dash_port}.ctl")),
-            "dash_app.app:server",
-        ]
+        commands["dash"] = dash_command(host, args.dash_port, run_dir)
     return commands
+
+
+def dash_command(host: str, port: int, run_dir: Path) -> list[str]:
+    """The Dash app under gunicorn, as serve runs it (the tests and benchmarks too)."""
+    return [
+        os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+        *("--bind", f"{host}:{port}", "--workers", "2", "--threads", "4"),
+        # gunicorn's default control socket (~/.gunicorn/gunicorn.ctl) is shared by
+        # every instance of the user: each app gets its own, in its data folder.
+        *("--control-socket", str(run_dir / f"gunicorn-{port}.ctl")),
+        "dash_app.app:server",
+    ]
 
 
 def _socket_ready(path: Path) -> bool:

@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import pytest
 import requests
 
 from dash_app import data
+from movie_assets.cli import dash_command
 from movie_assets.publish import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,19 +100,9 @@ def start_server(directory: Path, log_dir: Path, **env: str) -> Server:
         "MOVIE_DASH_POLL_MS": "1000",
         **env,
     }
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [
-                gunicorn,
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "dash_app.app:server",
-            ],
+            dash_command("127.0.0.1", port, log_dir),
             cwd=ROOT,
             env=environment,
             stdout=out,
