@@ -37,6 +37,7 @@ BAD = [
     "",  # blank
     "",  # blank, twice
     "   ",  # spaces only: blank too
+    "11,10,4\x00.5,1400000000",  # a NUL byte inside a field
 ]
 
 
@@ -44,6 +45,8 @@ def _expected(line: str) -> str | None:
     """The reason a line is rejected, or None: the rules of docs/sources.md."""
     if line.strip() == "":
         return "blank line"
+    if "\x00" in line:
+        return "NUL byte in a field (corrupted file?)"
     fields = line.split(",")
     if len(fields) != 4:
         return f"{len(fields)} fields, expected 4 (truncated or shifted line?)"
@@ -67,7 +70,7 @@ def read(tmp_path_factory):
     folder = tmp_path_factory.mktemp("spark_csv")
     # Bad lines between good ones, and in a second file, so position does not matter.
     lines = [GOOD[0], BAD[0], GOOD[1], BAD[6], BAD[1], GOOD[2], BAD[2], BAD[3]]
-    other = [GOOD[3], BAD[4], GOOD[4], BAD[7], BAD[5], BAD[8], GOOD[5]]
+    other = [GOOD[3], BAD[4], GOOD[4], BAD[7], BAD[5], BAD[8], BAD[9], GOOD[5]]
     header = ",".join(spark_csv.COLUMNS).replace("user_id", "userId").replace("movie_id", "movieId")
     for name, body in [("a.csv", lines), ("b.csv", other)]:
         (folder / name).write_text("\n".join([header, *body]) + "\n")

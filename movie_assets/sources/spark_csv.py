@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from movie_assets.sources import files
+
 COLUMNS = ["user_id", "movie_id", "rating", "timestamp"]
 TYPES = ["BIGINT", "BIGINT", "DOUBLE", "BIGINT"]
 # The file's own header names: Spark warns when the schema names differ from the header's.
@@ -37,6 +39,7 @@ CHECKS = [
     ("rating", "DOUBLE", "rating not a number"),
 ]
 BLANK = "blank line"
+NUL = files.NUL  # checked first, as the Python readers do
 NO_LINE = "Spark gives no line number"
 
 
@@ -73,7 +76,7 @@ def lines(session, path: str):
         F.concat_ws(",", *[F.coalesce(F.col(c).cast("string"), F.lit("")) for c in COLUMNS]),
     )
     fields = F.split(F.col("raw"), ",", -1)
-    why = F.when(
+    why = F.when(F.col("raw").contains("\u0000"), F.lit(NUL)).when(
         F.size(fields) != len(COLUMNS),
         F.format_string(
             f"%d fields, expected {len(COLUMNS)} (truncated or shifted line?)", F.size(fields)
