@@ -325,6 +325,11 @@ RATINGS = {
         {1: f"3 {SHIFTED}"},
         False,
     ),
+    "cut_after_the_last_separator": (
+        [f"1{{s}}10{{s}}4.5{{s}}{T1}", "2{s}11{s}3{s}"],
+        {1: "date missing (truncated line?)"},
+        False,
+    ),
     "nul_byte": (
         [
             f"1{{s}}10{{s}}4.5{{s}}{T1}",

@@ -38,6 +38,7 @@ BAD = [
     "",  # blank, twice
     "   ",  # spaces only: blank too
     "11,10,4\x00.5,1400000000",  # a NUL byte inside a field
+    "12,10,4.0,",  # cut after its last comma: the date is missing
 ]
 
 
@@ -50,6 +51,8 @@ def _expected(line: str) -> str | None:
     fields = line.split(",")
     if len(fields) != 4:
         return f"{len(fields)} fields, expected 4 (truncated or shifted line?)"
+    if fields[3].strip() == "":
+        return "date missing (truncated line?)"
     for at, kind, reason in [
         (3, int, "date unparseable"),
         (0, int, "user id not an integer"),
@@ -69,7 +72,7 @@ def read(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("spark_csv")
     # Bad lines between good ones, and in a second file, so position does not matter.
-    lines = [GOOD[0], BAD[0], GOOD[1], BAD[6], BAD[1], GOOD[2], BAD[2], BAD[3]]
+    lines = [GOOD[0], BAD[0], GOOD[1], BAD[6], BAD[1], GOOD[2], BAD[2], BAD[3], BAD[10]]
     other = [GOOD[3], BAD[4], GOOD[4], BAD[7], BAD[5], BAD[8], BAD[9], GOOD[5]]
     header = ",".join(spark_csv.COLUMNS).replace("user_id", "userId").replace("movie_id", "movieId")
     for name, body in [("a.csv", lines), ("b.csv", other)]:

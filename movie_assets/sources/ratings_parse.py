@@ -21,6 +21,8 @@ from movie_assets.sources.files import Rejects, as_float, as_int, first_partitio
 
 COLUMNS = ["user_id", "movie_id", "rating", "timestamp"]
 INTEGERS = ["user_id", "movie_id", "timestamp"]
+# A line cut right after its last separator: the date field is there, and empty.
+DATE_MISSING = "date missing (truncated line?)"
 
 
 class Lines(Protocol):
@@ -68,9 +70,12 @@ def split_chunk(
         if span_last
         else pd.Series(False, index=text.index)
     )
-    # Only a line without a timestamp can be blank: look at those alone.
+    # Only a line without a timestamp can be blank or cut short: look at those alone.
     blank = pd.Series(False, index=text.index)
+    cut = pd.Series(False, index=text.index)
     undated = text.index[parsed["timestamp"].isna()]
+    if len(undated) and timestamp is None:
+        cut[undated] = text.loc[undated, "timestamp"].astype("string").fillna("").str.strip() == ""
     if len(undated):
         if raw is not None:
             blank[undated] = raw[undated].fillna("").str.strip() == ""
@@ -80,6 +85,7 @@ def split_chunk(
     reason = pd.Series(pd.NA, index=text.index, dtype="string")
     for failed, what in [
         (blank, "blank line"),
+        (cut, DATE_MISSING),
         (parsed["timestamp"].isna(), "date unparseable"),
         (parsed["user_id"].isna(), "user id not an integer"),
         (parsed["movie_id"].isna(), "movie id not an integer"),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from movie_assets.sources import files
+from movie_assets.sources import files, ratings_parse
 
 COLUMNS = ["user_id", "movie_id", "rating", "timestamp"]
 TYPES = ["BIGINT", "BIGINT", "DOUBLE", "BIGINT"]
@@ -40,6 +40,7 @@ CHECKS = [
 ]
 BLANK = "blank line"
 NUL = files.NUL  # checked first, as the Python readers do
+DATE_MISSING = ratings_parse.DATE_MISSING
 NO_LINE = "Spark gives no line number"
 
 
@@ -82,6 +83,7 @@ def lines(session, path: str):
             f"%d fields, expected {len(COLUMNS)} (truncated or shifted line?)", F.size(fields)
         ),
     )
+    why = why.when(F.trim(fields[COLUMNS.index("timestamp")]) == "", F.lit(DATE_MISSING))
     for col, sql_type, what in CHECKS:
         parsed = F.expr(f"try_cast(trim(split(raw, ',', -1)[{COLUMNS.index(col)}]) AS {sql_type})")
         fails = parsed.isNull() | F.isnan(parsed) if sql_type == "DOUBLE" else parsed.isNull()
