@@ -81,7 +81,9 @@ def build(args: argparse.Namespace) -> int:
     print(
         f"build {'succeeded' if report.ok else 'failed'} in {time.perf_counter() - started:.1f} s"
     )
-    if report.interrupted:  # Dagster turned SIGINT or SIGTERM into the run's failure
+    # Dagster turns SIGINT or SIGTERM into the run's failure; one that lands inside a DuckDB
+    # query fails the step as "Query interrupted" instead, so the handler's record decides too.
+    if report.interrupted or _interrupted:
         print("stopped: the build was interrupted", file=sys.stderr)
         return 128 + signal.SIGINT
     return 0 if report.ok else 1
