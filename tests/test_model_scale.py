@@ -370,3 +370,39 @@ def test_ease_weights_from_sparse_equal_the_dense_closed_form():
     )
     weights = als.ease_weights(sp.csr_matrix(x), 5.0)
     assert x @ weights == pytest.approx(ranking.ease_scores(data, 5.0), rel=1e-9, abs=1e-12)
+
+
+def test_indexed_positions_equal_a_python_dictionary(embedded):
+    data = _arrays(embedded)
+    idx = arrays.Indexed.of(data)
+    users = sorted(set(embedded["user_id"]))
+    movies = sorted(set(embedded["movie_id"]))
+    assert idx.user_ids.tolist() == users and idx.item_ids.tolist() == movies
+    at_user = {u: i for i, u in enumerate(users)}
+    at_movie = {m: i for i, m in enumerate(movies)}
+    assert idx.users.tolist() == [at_user[u] for u in embedded["user_id"]]
+    assert idx.items.tolist() == [at_movie[m] for m in embedded["movie_id"]]
+
+
+def test_unseen_violations_are_the_listed_pairs_the_user_rated(embedded):
+    data = _arrays(embedded)
+    rated = set(zip(embedded["user_id"], embedded["movie_id"], strict=True))
+    rng = np.random.default_rng(1)
+    pick = rng.choice(len(embedded), 40, replace=False)
+    listed = pd.DataFrame(
+        {  # 40 rated pairs, 40 random pairs (mostly unrated), a movie id above every rated one
+            "user_id": np.r_[embedded["user_id"].to_numpy()[pick], rng.choice(671, 40) + 1, 1],
+            "movie_id": np.r_[
+                embedded["movie_id"].to_numpy()[pick],
+                rng.choice(embedded["movie_id"].unique(), 40),
+                embedded["movie_id"].max() + 7,
+            ],
+        }
+    )
+    expected = [
+        i
+        for i, pair in enumerate(zip(listed["user_id"], listed["movie_id"], strict=True))
+        if pair in rated
+    ]
+    assert len(expected) >= 40
+    assert als.unseen_violations(data, listed).index.tolist() == expected

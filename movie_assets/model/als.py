@@ -272,10 +272,18 @@ def fill_short(
 
 
 def unseen_violations(data: RatingArrays, top: pd.DataFrame) -> pd.DataFrame:
-    """Listed (user, movie) pairs the user rated: the ``unseen_only`` check, on arrays."""
-    rated = data.user_id * (int(data.movie_id.max()) + 1) + data.movie_id
-    listed = top["user_id"].to_numpy() * (int(data.movie_id.max()) + 1) + top["movie_id"]
-    return top[np.isin(listed.to_numpy(), rated)]
+    """Listed (user, movie) pairs the user rated: the ``unseen_only`` check, on arrays.
+
+    ``data`` is in (user, movie) order, so its pair keys are sorted and each listed
+    pair is one binary search (``np.isin`` took 36 s at 25M ratings).
+    """
+    if len(data) == 0 or top.empty:
+        return top.iloc[:0]
+    width = int(max(data.movie_id.max(), top["movie_id"].max())) + 1
+    rated = data.user_id * width + data.movie_id
+    listed = top["user_id"].to_numpy(dtype=np.int64) * width + top["movie_id"].to_numpy(np.int64)
+    at = np.searchsorted(rated, listed).clip(max=len(rated) - 1)
+    return top[rated[at] == listed]
 
 
 def missing_lists(data: RatingArrays, top: pd.DataFrame) -> pd.DataFrame:

@@ -93,15 +93,29 @@ class Indexed:
 
     @classmethod
     def of(cls, data: RatingArrays) -> Indexed:
-        user_ids, users = np.unique(data.user_id, return_inverse=True)
-        item_ids, items = np.unique(data.movie_id, return_inverse=True)
-        return cls(user_ids, item_ids, users.astype(np.int32), items.astype(np.int32))
+        user_ids, users = _positions(data.user_id)
+        item_ids, items = _positions(data.movie_id)
+        return cls(user_ids, item_ids, users, items)
 
     def csr(self, values: np.ndarray | None = None, dtype=np.float32) -> sp.csr_matrix:
         """Users x items; 1 where rated unless ``values`` are given."""
         data = np.ones(len(self.users), dtype=dtype) if values is None else values.astype(dtype)
         shape = (len(self.user_ids), len(self.item_ids))
         return sp.csr_matrix((data, (self.users, self.items)), shape=shape)
+
+
+def _positions(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct ids ascending, each value's position among them), in linear time.
+
+    ``np.unique(return_inverse=True)`` sorts: 12 s for 25M ratings against about a
+    second through a lookup table indexed by id (ids are small non-negative integers).
+    """
+    if len(ids) == 0:
+        return ids.astype(np.int64), np.empty(0, np.int32)
+    present = np.bincount(ids) > 0
+    distinct = np.flatnonzero(present).astype(np.int64)
+    lookup = np.cumsum(present, dtype=np.int64) - 1
+    return distinct, lookup[ids].astype(np.int32)
 
 
 def per_user_holdout(
