@@ -204,7 +204,13 @@ def grid(
                     # than end in an ellipsis.
                     defaultColDef={
                         "sortable": True,
-                        "filter": True,
+                        # Text unless a column says number; one condition per column, so
+                        # every filter a reader sets fits in the URL (grid_state).
+                        "filter": "agTextColumnFilter",
+                        "filterParams": {"maxNumConditions": 1},
+                        # Not inferred from the first row (dates, booleans): a column's
+                        # filter is the one its spec names, as the URL knows it.
+                        "cellDataType": False,
                         "resizable": True,
                         "flex": 1,
                         "minWidth": 100,
@@ -253,6 +259,9 @@ def title(field: str = "title", header: str = "Title", **kwargs) -> dict:
     return column(field, header, **spec)
 
 
+NUMBER_FILTER = "agNumberColumnFilter"
+
+
 def number(field: str, header: str, decimals: int = 0, **kwargs) -> dict:
     """A right-aligned number column with thousands separators; valueFormatter=None for ids."""
     fmt = f"d3.format(',.{decimals}f')(params.value)"
@@ -260,7 +269,7 @@ def number(field: str, header: str, decimals: int = 0, **kwargs) -> dict:
         field,
         header,
         type="numericColumn",
-        filter="agNumberColumnFilter",
+        filter=NUMBER_FILTER,
         valueFormatter={"function": f"params.value == null ? '' : {fmt}"},
     )
     spec.update(kwargs)

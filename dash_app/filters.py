@@ -6,9 +6,10 @@ query string, so a copied URL restores the view. One callback per page turns the
 controls into one validated state: the shared ``Filters`` in the page's filters
 store (what its charts read, one input instead of six) and the query string,
 which ``assets/view.js`` writes to the address bar, one history entry per change
-(quick repeats of the same control, such as a slider's keyboard steps, replace
-the entry). Back and Forward fire ``popstate``; ``view.js`` hands the address to
-the page's pop store and the same callback sets every control from it.
+(only a slider's quick repeats, its keyboard steps, replace the entry). A grid's
+sort and column filters are page controls too (``grid_state``). Back and Forward
+fire ``popstate``; ``view.js`` hands the address to the page's pop store and the
+same callback sets every control from it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from movie_assets.schemas import ERAS, RATING_CATEGORIES, RUNTIME_CATEGORIES
 
 YEAR_FROM, YEAR_TO = "year_from", "year_to"
 BAR = ["years", "genre", "min_rating", "rating_category", "runtime_category", "era"]
+# Keyboard steps of a slider within a second make one history entry, not one each.
+SLIDERS = ("years", "min_rating")
 LISTS = {
     "genre": "genres",
     "rating_category": "rating_categories",
@@ -137,7 +140,8 @@ def to_pairs(f: q.Filters) -> list[tuple[str, Any]]:
 
 
 def to_search(pairs: list[tuple[str, Any]]) -> str:
-    return "?" + urlencode(pairs) if pairs else ""
+    """The query string; ':' and ',' stay as they are (a grid's ``sort=year:desc,title:asc``)."""
+    return "?" + urlencode(pairs, safe=":,") if pairs else ""
 
 
 def clicked_point(click) -> dict:
@@ -180,11 +184,33 @@ class Param:
     """
 
     key: str
-    component: str
+    component: str | dict
     parse: Callable[[Any], Any]
     default: Any = None
     prop: str = "value"
     clears: bool = False
+    # The URL may repeat the key: ``parse`` gets the list of its values.
+    many: bool = False
+    # A control whose value is not its URL text (a grid's column state): the value to set
+    # from the parsed URL value and the control's current one.
+    control: Callable[[Any, Any], Any] | None = None
+
+    def value(self, query: dict, default: Any = None) -> Any:
+        """The control's initial value: the URL's if valid, else the default."""
+        raw = self.raw(query)
+        if raw is not None:
+            try:
+                return self.parse(raw)
+            except inputs.BadInput:
+                pass
+        return self.default if default is None else default
+
+    def raw(self, query: dict):
+        """The URL's value for this control: the first, or all for ``many``."""
+        if not self.many:
+            return first(query, self.key)
+        value = query.get(self.key)
+        return None if value is None else value if isinstance(value, list) else [value]
 
 
 @dataclass(frozen=True)
@@ -209,17 +235,12 @@ class View:
         return self.id("filters")
 
     def value(self, query: dict, param: Param, default: Any = None) -> Any:
-        """The control's initial value: the URL's if valid, else the default."""
-        raw = first(query, param.key)
-        if raw is not None:
-            try:
-                return param.parse(raw)
-            except inputs.BadInput:
-                pass
-        return param.default if default is None else default
+        return param.value(query, default)
 
-    def state(self, f: q.Filters, values: list, source: str | None) -> dict:
-        """What view.js needs: the page's query string, the navigation links' one, the source."""
+    def state(self, f: q.Filters, values: list, source: str | None, merge: bool = False) -> dict:
+        """What view.js needs: the page's query string, the navigation links' one, the source
+        of the change, and whether it may merge with the last one (a slider's keyboard steps).
+        """
         pairs = zip(self.params, values, strict=True)
         own = [
             (p.key, item)
@@ -237,13 +258,14 @@ class View:
         # A page without the bar carries the filters to the next page but does not show them.
         day_pair = shared[len(shared) - 1 :] if day else []
         search = to_search((shared if self.bar else day_pair) + own)
-        return {"search": search, "nav": nav, "source": source}
+        return {"search": search, "nav": nav, "source": source, "merge": merge}
 
     def layout(self, query: dict, values: list) -> list:
         """The bar (if any), the stores and the marker view.js looks for; ``values`` are the
         page controls' initial values, in the order of ``params``."""
         f = from_query(query)
         return [
+            *self._ignored(query),
             *([self._bar(f)] if self.bar else []),
             dcc.Store(id=self.filters, data=f.model_dump(mode="json")),
             dcc.Store(id=self.id("url"), data=self.state(f, values, None)),
@@ -254,6 +276,23 @@ class View:
                 className="view-marker",
                 **{"data-view": self.page, "data-path": self.path},
             ),
+        ]
+
+    def _ignored(self, query: dict) -> list:
+        """A notice naming the page's URL values it cannot use (each left at its default)."""
+        problems = []
+        for param in self.params:
+            raw = param.raw(query)
+            try:
+                if raw is not None:
+                    param.parse(raw)
+            except inputs.BadInput as error:
+                problems.append(str(error))
+        if not problems:
+            return []
+        text = "The address held values this page cannot use, so they were left out: "
+        return [
+            html.P(text + "; ".join(problems) + ".", id=f"{self.page}-ignored", className="notice")
         ]
 
     def _dropdown(self, key: str, label: str, options, value) -> html.Div:
@@ -342,6 +381,7 @@ class View:
         outputs += [Output(self.filters, "data"), Output(self.id("url"), "data")]
         pop = self.id("pop")
         clicks = list(self.clicks)
+        sliders = {self.bar_id(k) for k in SLIDERS} if self.bar else set()
 
         @callback(
             *outputs,
@@ -354,9 +394,11 @@ class View:
         def view(*args):
             values, popped, stored = list(args[: len(controls)]), args[-2], args[-1]
             if ctx.triggered_id == pop:
-                return self._restore(inputs.text(popped, "view.pop", 4000), stored)
+                return self._restore(inputs.text(popped, "view.pop", 4000), stored, values)
             changed = [no_update] * len(controls)
-            source = ctx.triggered_id if isinstance(ctx.triggered_id, str) else None
+            # "id.prop" (a grid reports its sort and its filters as two props).
+            source = ctx.triggered[0]["prop_id"]
+            merge = isinstance(ctx.triggered_id, str) and ctx.triggered_id in sliders
             if ctx.triggered_id in clicks:
                 keys = (BAR if self.bar else []) + [p.key for p in self.params]
                 click = args[len(controls) + clicks.index(ctx.triggered_id)]
@@ -369,14 +411,15 @@ class View:
                 source = f"{source} {sorted(changes.items(), key=str)}"
             f = from_values(*values[: len(bar)]) if self.bar else parse(stored)
             own = [p.parse(v) for p, v in zip(self.params, values[len(bar) :], strict=True)]
-            return [*changed, f.model_dump(mode="json"), self.state(f, own, source)]
+            return [*changed, f.model_dump(mode="json"), self.state(f, own, source, merge)]
 
         return self
 
-    def _restore(self, search: str, stored) -> list:
+    def _restore(self, search: str, stored, values: list) -> list:
         query = parse_qs(search.split("#")[0].lstrip("?"))
         f = from_query(query) if self.bar else parse(stored)
         own = [self.value(query, p) for p in self.params]
+        current = values[len(values) - len(self.params) :]
         bar = []
         if self.bar:
             low, high = _bounds()
@@ -389,8 +432,8 @@ class View:
                 list(f.eras),
             ]
         own_values = [
-            no_update if v is None and not p.clears else v
-            for p, v in zip(self.params, own, strict=True)
+            p.control(v, now) if p.control else no_update if v is None and not p.clears else v
+            for p, v, now in zip(self.params, own, current, strict=True)
         ]
         return [*bar, *own_values, f.model_dump(mode="json"), self.state(f, own, None)]
 

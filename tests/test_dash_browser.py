@@ -327,7 +327,6 @@ def test_box_office_base_month_found_by_typing_and_restored_by_back(page, server
     settle(page)
     assert query_of(page) == {"base": ["1987-03-01"]}
     assert "US$ of Mar 1987" in page.locator("#box-scatter .ytitle").text_content()
-    page.wait_for_timeout(1100)  # a control's changes within a second share a history entry
     choose(page, "#box-base", "January 2000", search="January 2000")
     settle(page)
     assert query_of(page) == {"base": ["2000-01-01"]}
@@ -581,53 +580,128 @@ def test_every_page_is_readable_at(browser, server, width):
     assert errors == []
 
 
+# Every address view.js (or Dash's router) writes, with its time: what history holds.
+RECORD_WRITES = """
+window.urlWrites = [];
+for (const kind of ['pushState', 'replaceState']) {
+    const original = history[kind].bind(history);
+    history[kind] = (state, title, url) => {
+        window.urlWrites.push({kind, at: Date.now(), url: String(url)});
+        return original(state, title, url);
+    };
+}"""
+
+
+def writes(tab) -> list[dict]:
+    return tab.evaluate("() => window.urlWrites")
+
+
 def controls(tab) -> dict:
-    checked = "#trends-grain input:checked"
+    """What a person sees of the view: address, trends grain, bar, top-movies list and rows."""
+    path, query = urlparse(tab.url).path, urlparse(tab.url).query
+    top = path == "/top-movies"
     return {
-        "url": urlparse(tab.url).path
-        + ("?" + urlparse(tab.url).query if urlparse(tab.url).query else ""),
-        "grain": tab.locator(checked).get_attribute("value") if "/trends" in tab.url else None,
+        "url": path + ("?" + query if query else ""),
+        "grain": tab.locator("#trends-grain input:checked").get_attribute("value")
+        if path == "/trends"
+        else None,
         "genres": sorted(
             tab.locator(f"{bar('genre')} .dash-dropdown-value-item").all_inner_texts()
         ),
         "min_rating": tab.get_attribute(f"{bar('min_rating')} [role=slider]", "aria-valuenow"),
+        "list": tab.locator("#top-kind input:checked").get_attribute("value") if top else None,
+        "rows": [r["movie_id"] for r in grid_rows(tab, "top-movies")] if top else None,
     }
 
 
-def test_back_and_forward_restore_every_view(page, server):
+def header(tab, grid: str, column: str):
+    return tab.locator(f"#{grid}-table .ag-header-cell[col-id='{column}']")
+
+
+def filter_column(tab, grid: str, column: str, text: str) -> None:
+    """Type into a column's filter the way a person does: its header's filter button."""
+    header(tab, grid, column).hover()
+    header(tab, grid, column).locator(".ag-header-cell-filter-button").click()
+    tab.locator(".ag-filter input[aria-label='Filter Value']").fill(text)
+    tab.wait_for_url(re.compile(f"filter={column}:"))
+    tab.keyboard.press("Escape")
+
+
+def test_back_and_forward_restore_every_view(page, server, published):
+    page.add_init_script(RECORD_WRITES)
     open_page(page, server, "/trends")
     views = [controls(page)]
     page.get_by_label("Year", exact=True).check()
     settle(page)
     views.append(controls(page))
+    # Two deliberate changes of one dropdown in quick succession: two entries.
+    seen = len(writes(page))
     choose(page, bar("genre"), "Comedy")
+    page.wait_for_url("**/trends?genre=Comedy&grain=year")
+    views.append(controls(page))
+    choose(page, bar("genre"), "Drama")
+    page.wait_for_url("**/trends?genre=Comedy&genre=Drama&grain=year")
     settle(page)
     views.append(controls(page))
+    quick = writes(page)[seen:]
+    assert [w["kind"] for w in quick] == ["pushState", "pushState"]
+    assert quick[1]["at"] - quick[0]["at"] < 1000, "the two changes must be quick to prove it"
+    # Keyboard steps of a slider, each answered before the next: one change, one entry.
+    seen = len(writes(page))
     page.focus(f"{bar('min_rating')} [role=slider]")
-    for _ in range(4):  # four keyboard steps: one change, one history entry
+    for _ in range(4):
         page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(250)
     settle(page)
     views.append(controls(page))
+    steps = writes(page)[seen:]
+    assert len(steps) >= 2, "the steps must reach the address one by one to prove it"
+    assert [w["kind"] for w in steps] == ["pushState"] + ["replaceState"] * (len(steps) - 1)
     assert views[-1]["min_rating"] == "2"
     assert [v["url"] for v in views] == [
         "/trends",
         "/trends?grain=year",
         "/trends?genre=Comedy&grain=year",
-        "/trends?genre=Comedy&min_rating=2.0&grain=year",
+        "/trends?genre=Comedy&genre=Drama&grain=year",
+        "/trends?genre=Comedy&genre=Drama&min_rating=2.0&grain=year",
     ]
+
     page.click(".nav-link:has-text('Top movies')")
     page.wait_for_url("**/top-movies?*")
     settle(page)
-    assert query_of(page) == {"genre": ["Comedy"], "min_rating": ["2.0"]}
+    assert query_of(page) == {"genre": ["Comedy", "Drama"], "min_rating": ["2.0"]}
+    views.append(controls(page))
     page.get_by_label("Most rated").check()
     settle(page)
     assert query_of(page)["list"] == ["most"]
-
-    page.go_back()
+    views.append(controls(page))
+    sql, params = where(genres=["Comedy", "Drama"], min_rating=2.0)
+    most = published.query(
+        f"""SELECT m.movie_id, m.title, m.year FROM {MOVIES} WHERE {sql} AND m.rating_count > 0
+        ORDER BY m.rating_count DESC, m.weighted_score DESC, m.movie_id LIMIT 20""",
+        params,
+    )
+    assert views[-1]["rows"] == most["movie_id"].tolist()
+    # The grid's sort and column filter are part of the view too.
+    header(page, "top-movies", "year").locator(".ag-header-cell-label").click()
+    page.wait_for_url("**sort=year:asc*")
     settle(page)
-    assert query_of(page) == {"genre": ["Comedy"], "min_rating": ["2.0"]}
-    assert page.locator("#top-kind input:checked").get_attribute("value") == "weighted"
-    for expected in reversed(views):
+    views.append(controls(page))
+    by_year = most.sort_values("year", kind="stable")
+    assert views[-1]["rows"] == by_year["movie_id"].tolist()
+    filter_column(page, "top-movies", "title", "the")
+    settle(page)
+    views.append(controls(page))
+    assert query_of(page)["filter"] == ["title:contains:the"]
+    with_the = by_year[by_year["title"].str.lower().str.contains("the")]
+    assert 0 < len(with_the) < len(by_year)
+    assert views[-1]["rows"] == with_the["movie_id"].tolist()
+    assert views[-1]["url"] == (
+        "/top-movies?genre=Comedy&genre=Drama&min_rating=2.0&list=most&sort=year:asc"
+        "&filter=title:contains:the"
+    )
+
+    for expected in reversed(views[:-1]):
         page.go_back()
         settle(page)
         assert controls(page) == expected
@@ -635,8 +709,6 @@ def test_back_and_forward_restore_every_view(page, server):
         page.go_forward()
         settle(page)
         assert controls(page) == expected
-    drawn = figure(page, "trends-count")
-    assert "per year" in drawn["layout"]["title"]["text"]
 
 
 def test_every_page_control_lives_in_the_url(page, server, published):

@@ -5,15 +5,18 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     view: {
-      /* view: {search, nav: [{id, href}], source}; source is the control that changed it. */
+      /* view: {search, nav: [{id, href}], source, merge}; source is the control that changed
+         it ("id.prop"), merge says its quick repeats share an entry (a slider's keyboard steps). */
       write: function (view) {
         if (!view) return window.dash_clientside.no_update;
         var target = window.location.pathname + view.search;
         if (window.location.pathname + window.location.search !== target) {
           var now = Date.now();
-          // The first normalization of a URL, and quick repeats of one control (keyboard
-          // steps of a slider), replace the entry instead of adding one each.
-          var repeat = !view.source || (view.source === last.source && now - last.at < REPEAT_MS);
+          // The first normalization of a URL, and a slider's quick repeats (keyboard steps),
+          // replace the entry; every other change, however quick, adds one.
+          var repeat =
+            !view.source ||
+            (view.merge && view.source === last.source && now - last.at < REPEAT_MS);
           if (repeat) {
             window.history.replaceState(window.history.state, "", target);
           } else {

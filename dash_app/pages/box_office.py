@@ -20,6 +20,7 @@ from dash_app import components as c
 from dash_app import filters, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
+from dash_app.grid_state import GridState
 from movie_assets.features.transforms import (
     MAX_PLAUSIBLE_GROSS,
     MIN_PLAUSIBLE_GROSS,
@@ -96,13 +97,26 @@ def _base_month(value) -> date:
     return date.fromisoformat(_base(value)) if value else q.default_base_month()
 
 
+def _columns(base: date, flagged: bool) -> list[dict]:
+    return [
+        c.title(),
+        c.number("year", "Year", valueFormatter=None, minWidth=80),
+        c.column("release_date", "Released", minWidth=115),
+        c.column("genres", "Genres", minWidth=160, flex=1),
+        c.number("nominal_usd", "Gross, nominal US$", minWidth=160),
+        c.number("real_usd", f"Gross, {c.money(base)}", minWidth=170),
+        *([c.column("flag", "Flag", minWidth=120)] if flagged else []),
+    ]
+
+
 BASE = filters.Param("base", ID("base"), _base)
 FLAGGED = filters.Param("flagged", ID("flagged"), _flagged, default=[])
 MONTH = filters.Param("month", ID("released"), _month, clears=True)
+GRID = GridState("box-office", tuple(_columns(date(2000, 1, 1), flagged=True)))
 VIEW = filters.View(
     "box_office",
     "/box-office",
-    params=(BASE, FLAGGED, MONTH),
+    params=(BASE, FLAGGED, MONTH, *GRID.params),
     clicks={ID("genre"): filters.genre_click, ID("month"): month_click},
 ).register()
 
@@ -147,7 +161,7 @@ def layout(**query):
     return html.Div(
         [
             html.H1("Box office"),
-            *VIEW.layout(query, [base, flagged, month]),
+            *VIEW.layout(query, [base, flagged, month, *GRID.values(query)]),
             html.P(WHAT, className="note"),
             html.P(
                 "The month list shows each January and the last twelve months; type a month "
@@ -207,23 +221,17 @@ def layout(**query):
             ),
             c.section(
                 "Highest grossing, in constant dollars",
-                c.grid("box-office", [], "box_office.csv", height=420),
+                GRID.grid(
+                    query,
+                    "box_office.csv",
+                    # Columns from the start, so the URL's sort has columns to sort.
+                    columns=_columns(date.fromisoformat(base), bool(flagged)) if base else [],
+                    height=420,
+                ),
             ),
             html.Div(id=ID("roi")),
         ]
     )
-
-
-def _columns(base: date, flagged: bool) -> list[dict]:
-    return [
-        c.title(),
-        c.number("year", "Year", valueFormatter=None, minWidth=80),
-        c.column("release_date", "Released", minWidth=115),
-        c.column("genres", "Genres", minWidth=160, flex=1),
-        c.number("nominal_usd", "Gross, nominal US$", minWidth=160),
-        c.number("real_usd", f"Gross, {c.money(base)}", minWidth=170),
-        *([c.column("flag", "Flag", minWidth=120)] if flagged else []),
-    ]
 
 
 def _money(value: float) -> str:

@@ -4,7 +4,7 @@ import dash
 from dash import Input, Output, callback, html
 
 from dash_app import components as c
-from dash_app import filters
+from dash_app import filters, grid_state
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 from movie_assets import settings
@@ -17,7 +17,6 @@ dash.register_page(
     order=7,
 )
 ID = c.ids("dq")
-VIEW = filters.View("data_quality", "/data-quality", bar=False).register()
 
 
 def dagster_url() -> str:
@@ -65,17 +64,29 @@ REJECTS = [
     c.column("source", "Source"),
     c.number("rows", "Rows"),
 ]
+GRIDS = {
+    "checks": grid_state.GridState("checks", tuple(CHECKS), "checks_"),
+    "reconciliation": grid_state.GridState("reconciliation", tuple(RECONCILIATION), "recon_"),
+    "rejects": grid_state.GridState("rejects", tuple(REJECTS), "rejects_"),
+    "links": grid_state.GridState("links", tuple(LINKS), "links_"),
+}
+VIEW = filters.View(
+    "data_quality",
+    "/data-quality",
+    bar=False,
+    params=grid_state.params(GRIDS.values()),
+).register()
 
 
 def layout(**query):
     return html.Div(
         [
             html.H1("Data quality"),
-            *VIEW.layout(query, []),
+            *VIEW.layout(query, grid_state.values(query, GRIDS.values())),
             html.Div(id=ID("summary"), className="kpis"),
             c.section(
                 "Asset checks: latest result of each",
-                c.grid("checks", CHECKS, "asset_checks.csv", height=520),
+                GRIDS["checks"].grid(query, "asset_checks.csv", height=520),
                 note="Published by the pipeline with the snapshot. Asset names link to the "
                 "asset in the Dagster UI.",
             ),
@@ -83,13 +94,12 @@ def layout(**query):
                 [
                     c.section(
                         "Reconciliation: raw = clean + rejected",
-                        c.grid("reconciliation", RECONCILIATION, "reconciliation.csv", height=300),
+                        GRIDS["reconciliation"].grid(query, "reconciliation.csv", height=300),
                     ),
                     c.section(
                         "Rejected rows by reason",
-                        c.grid(
-                            "rejects",
-                            REJECTS,
+                        GRIDS["rejects"].grid(
+                            query,
                             "rejects.csv",
                             height=300,
                             no_rows="No rows were rejected.",
@@ -100,7 +110,7 @@ def layout(**query):
             ),
             c.section(
                 "Movies linked to film metadata",
-                c.grid("links", LINKS, "film_links.csv", height=200),
+                GRIDS["links"].grid(query, "film_links.csv", height=200),
                 note="MovieLens links.csv gives TMDB and IMDb ids where the source has it; "
                 "the other movies are matched on title and year, one-to-one.",
             ),

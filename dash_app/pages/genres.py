@@ -7,17 +7,13 @@ from dash import Input, Output, callback, html
 from dash_app import components as c
 from dash_app import filters
 from dash_app import queries as q
+from dash_app.grid_state import GridState
 from movie_assets.schemas import RATING_CATEGORIES, RUNTIME_CATEGORIES
 
 dash.register_page(
     __name__, path="/genres", name="Genres", title="Genres · Movie analytics", order=2
 )
 ID = c.ids("genres")
-VIEW = filters.View(
-    "genres",
-    "/genres",
-    clicks={ID("distribution"): filters.genre_click, ID("ratings"): filters.genre_click},
-).register()
 TITLES = (
     "Movies per genre",
     "Average and weighted rating per genre",
@@ -33,13 +29,20 @@ COLUMNS = [
     c.number("average_rating", "Average rating (stars)", 3),
     c.number("weighted_score", "Mean weighted score (stars)", 3),
 ]
+GRID = GridState("genre-summary", tuple(COLUMNS))
+VIEW = filters.View(
+    "genres",
+    "/genres",
+    params=GRID.params,
+    clicks={ID("distribution"): filters.genre_click, ID("ratings"): filters.genre_click},
+).register()
 
 
 def layout(**query):
     return html.Div(
         [
             html.H1("Genres"),
-            *VIEW.layout(query, []),
+            *VIEW.layout(query, GRID.values(query)),
             html.Div(
                 [
                     c.panel(c.chart(ID("distribution"), height=460)),
@@ -56,7 +59,7 @@ def layout(**query):
             ),
             c.section(
                 "Genre summary",
-                c.grid("genre-summary", COLUMNS, "genre_summary.csv", height=360),
+                GRID.grid(query, "genre_summary.csv", height=360),
                 note="A movie counts in every genre it has.",
             ),
         ]

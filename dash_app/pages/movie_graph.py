@@ -4,7 +4,7 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dash_app import components as c
-from dash_app import filters, inputs
+from dash_app import filters, grid_state, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 
@@ -50,7 +50,16 @@ def _community(value) -> int | None:
 
 
 COMMUNITY = filters.Param("community", ID("community"), _community)
-VIEW = filters.View("movie_graph", "/movie-graph", bar=False, params=(COMMUNITY,)).register()
+GRIDS = (
+    grid_state.GridState("communities", tuple(COMMUNITIES), "communities_"),
+    grid_state.GridState("community-movies", tuple(MOVIES), "movies_"),
+)
+VIEW = filters.View(
+    "movie_graph",
+    "/movie-graph",
+    bar=False,
+    params=(COMMUNITY, *grid_state.params(GRIDS)),
+).register()
 
 
 def _option(row) -> dict:
@@ -77,12 +86,11 @@ def layout(**query):
         [
             html.H1("Movie graph"),
             html.P(notice, id=ID("notice"), className="notice"),
-            *VIEW.layout(query, [chosen]),
+            *VIEW.layout(query, [chosen, *grid_state.values(query, GRIDS)]),
             c.section(
                 "Communities",
-                c.grid(
-                    "communities",
-                    COMMUNITIES,
+                GRIDS[0].grid(
+                    query,
                     "movie_communities.csv",
                     height=320,
                     no_rows=EMPTY_GRAPH,
@@ -106,9 +114,8 @@ def layout(**query):
                     className="control",
                 ),
                 html.Div(id=ID("caption"), className="note"),
-                c.grid(
-                    "community-movies",
-                    MOVIES,
+                GRIDS[1].grid(
+                    query,
                     "community_movies.csv",
                     height=520,
                     no_rows=EMPTY_GRAPH if communities.empty else "No such community.",

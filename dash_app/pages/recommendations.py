@@ -9,7 +9,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dash_app import components as c
-from dash_app import filters, inputs
+from dash_app import filters, grid_state, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
 from movie_assets.model.als import MIN_SIMILAR_RATINGS
@@ -118,8 +118,17 @@ USER = filters.Param("user", ID("user"), _id("user"))
 MOVIE = filters.Param("movie", ID("movie"), _id("movie"))
 METRIC = filters.Param("metric", ID("metric"), _name("metric"))
 PROTOCOL = filters.Param("protocol", ID("protocol"), _name("protocol"))
+GRIDS = (
+    grid_state.GridState("user-recs", tuple(RECOMMENDED), "recs_"),
+    grid_state.GridState("user-rated", tuple(RATED), "rated_"),
+    grid_state.GridState("similar", tuple(SIMILAR), "similar_"),
+    grid_state.GridState("metrics", tuple(METRICS), "metrics_"),
+)
 VIEW = filters.View(
-    "recommendations", "/recommendations", bar=False, params=(USER, MOVIE, METRIC, PROTOCOL)
+    "recommendations",
+    "/recommendations",
+    bar=False,
+    params=(USER, MOVIE, METRIC, PROTOCOL, *grid_state.params(GRIDS)),
 ).register()
 
 
@@ -150,7 +159,10 @@ def layout(**query):
     return html.Div(
         [
             html.H1("Recommendations"),
-            *VIEW.layout(query, [user, movie, metric, protocol]),
+            *VIEW.layout(
+                query,
+                [user, movie, metric, protocol, *grid_state.values(query, GRIDS)],
+            ),
             html.P(
                 "Filters do not apply here: the model scores every movie for every user.",
                 className="note",
@@ -177,13 +189,13 @@ def layout(**query):
                             [
                                 html.H3("Top 10 recommended (unseen)"),
                                 html.P(RANKING, className="note"),
-                                c.grid("user-recs", RECOMMENDED, "recommendations.csv", height=420),
+                                GRIDS[0].grid(query, "recommendations.csv", height=420),
                             ]
                         ),
                         html.Div(
                             [
                                 html.H3("What they rated highest"),
-                                c.grid("user-rated", RATED, "rated_highest.csv", height=420),
+                                GRIDS[1].grid(query, "rated_highest.csv", height=420),
                             ]
                         ),
                     ],
@@ -206,9 +218,8 @@ def layout(**query):
                     ],
                     className="control",
                 ),
-                c.grid(
-                    "similar",
-                    SIMILAR,
+                GRIDS[2].grid(
+                    query,
                     "similar_movies.csv",
                     height=420,
                     no_rows="No similar movies with enough ratings.",
@@ -240,7 +251,7 @@ def layout(**query):
                     className="control",
                 ),
                 c.chart(ID("metrics")),
-                c.grid("metrics", METRICS, "model_metrics.csv", height=360),
+                GRIDS[3].grid(query, "model_metrics.csv", height=360),
                 note="Every model the pipeline evaluated, as published with the snapshot.",
             ),
         ]

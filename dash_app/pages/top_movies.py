@@ -6,6 +6,7 @@ from dash import Input, Output, callback, dcc, html
 from dash_app import components as c
 from dash_app import filters, inputs
 from dash_app import queries as q
+from dash_app.grid_state import GridState
 
 dash.register_page(
     __name__, path="/top-movies", name="Top movies", title="Top movies · Movie analytics", order=3
@@ -43,7 +44,8 @@ def _min_votes(value) -> int:
 
 KIND = filters.Param("list", ID("kind"), _kind, default="weighted")
 MIN_VOTES = filters.Param("min_votes", ID("min-votes"), _min_votes, default=50)
-VIEW = filters.View("top_movies", "/top-movies", params=(KIND, MIN_VOTES)).register()
+GRID = GridState("top-movies", tuple(COLUMNS))
+VIEW = filters.View("top_movies", "/top-movies", params=(KIND, MIN_VOTES, *GRID.params)).register()
 
 
 def layout(**query):
@@ -75,7 +77,7 @@ def layout(**query):
             c.section(
                 "Top 20",
                 html.Div(id=ID("caption"), className="note"),
-                c.grid("top-movies", COLUMNS, "top_movies.csv", height=660),
+                GRID.grid(query, "top_movies.csv", height=660),
             ),
         ]
     )

@@ -10,6 +10,7 @@ from dash_app import components as c
 from dash_app import filters, inputs
 from dash_app import queries as q
 from dash_app.data import NoSnapshot
+from dash_app.grid_state import GridState
 
 dash.register_page(
     __name__,
@@ -35,7 +36,8 @@ def _day(value) -> str:
 
 
 DAY = filters.Param("day", ID("day"), _day, prop="date")
-VIEW = filters.View("viewing", "/viewing", params=(DAY,)).register()
+TRENDING = GridState("trending", tuple(COLUMNS))
+VIEW = filters.View("viewing", "/viewing", params=(DAY, *TRENDING.params)).register()
 
 
 def layout(**query):
@@ -48,7 +50,7 @@ def layout(**query):
     return html.Div(
         [
             html.H1("Viewing patterns"),
-            *VIEW.layout(query, [day]),
+            *VIEW.layout(query, [day, *TRENDING.values(query)]),
             c.panel(c.chart(ID("heatmap"), height=420)),
             html.Div(
                 [
@@ -72,9 +74,8 @@ def layout(**query):
                             "seven days; fewer is not a trend.",
                             className="note",
                         ),
-                        c.grid(
-                            "trending",
-                            COLUMNS,
+                        TRENDING.grid(
+                            query,
                             "trending.csv",
                             height=440,
                             no_rows=f"No movie has {q.MIN_TRENDING_RATINGS} or more ratings "
