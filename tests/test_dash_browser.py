@@ -716,11 +716,13 @@ def test_every_page_control_lives_in_the_url(page, server, published):
     user = int(published.query("SELECT max(user_id) AS u FROM recommendations")["u"][0])
     movie = int(published.query("SELECT max(movie_id) AS m FROM similar_movies")["m"][0])
     views = [
-        f"/recommendations?user={user}&movie={movie}&metric=mae&protocol=random_5fold",
-        "/top-movies?list=most&min_votes=100",
-        "/box-office?base=2000-01-01",
-        "/viewing?day=2016-01-15",
+        f"/recommendations?user={user}&movie={movie}&metric=mae&protocol=random_5fold"
+        "&recs_sort=predicted_rating:desc",
+        "/top-movies?list=most&min_votes=100&sort=year:desc",
+        "/box-office?base=2000-01-01&sort=year:asc&filter=title:contains:star",
+        "/viewing?day=2016-01-15&sort=average:desc",
         "/trends?grain=week&rated=2015",
+        "/data-quality?recon_sort=asset:desc&rejects_filter=asset:equals:ratings",
     ]
     for view in views:
         open_page(page, server, view)
@@ -729,7 +731,7 @@ def test_every_page_control_lives_in_the_url(page, server, published):
         if view.startswith("/recommendations"):
             recommended = published.query(
                 """SELECT m.title FROM recommendations r JOIN movie_features m USING (movie_id)
-                WHERE r.user_id = ? ORDER BY r.rank""",
+                WHERE r.user_id = ? ORDER BY r.predicted_rating DESC, r.rank""",
                 [user],
             )
             rows = grid_rows(page, "user-recs")
@@ -747,21 +749,65 @@ def test_every_page_control_lives_in_the_url(page, server, published):
         elif view.startswith("/top-movies"):
             assert page.locator("#top-kind input:checked").get_attribute("value") == "most"
             assert page.input_value("#top-min-votes") == "100"
+            most = published.query(
+                f"""SELECT m.movie_id, m.year FROM {MOVIES} WHERE m.rating_count > 0
+                ORDER BY m.rating_count DESC, m.weighted_score DESC, m.movie_id LIMIT 20"""
+            ).sort_values("year", ascending=False, kind="stable")
+            shown = [r["movie_id"] for r in grid_rows(page, "top-movies")]
+            assert shown == most["movie_id"].tolist()
             page.fill("#top-min-votes", "30")
             page.press("#top-min-votes", "Tab")
             settle(page)
-            assert query_of(page) == {"list": ["most"], "min_votes": ["30"]}
+            assert query_of(page) == {"list": ["most"], "min_votes": ["30"], "sort": ["year:desc"]}
         elif view.startswith("/box-office"):
             assert "US$ of Jan 2000" in page.locator("#box-scatter .ytitle").text_content()
+            rows = grid_rows(page, "box-office")
+            assert rows and all("star" in r["title"].lower() for r in rows)
+            assert [r["year"] for r in rows] == sorted(r["year"] for r in rows)
             choose(page, "#box-base", "January 2010", search="January 2010")
             settle(page)
-            assert query_of(page) == {"base": ["2010-01-01"]}
+            assert query_of(page) == {
+                "base": ["2010-01-01"],
+                "sort": ["year:asc"],
+                "filter": ["title:contains:star"],
+            }
+            # Another base month scales every gross alike: the same films, still sorted.
+            again = grid_rows(page, "box-office")
+            assert [(r["title"], r["year"]) for r in again] == [
+                (r["title"], r["year"]) for r in rows
+            ]
         elif view.startswith("/viewing"):
             assert page.input_value("#viewing-day") == "2016-01-15"
+            averages = [r["average"] for r in grid_rows(page, "trending")]
+            assert averages == sorted(averages, reverse=True)
+        elif view.startswith("/data-quality"):
+            recon = published.query("SELECT asset FROM dq_reconciliation ORDER BY asset DESC")
+            shown = [r["asset"] for r in grid_rows(page, "reconciliation")]
+            assert shown == recon["asset"].tolist()
+            rejects = published.query(
+                "SELECT DISTINCT reason, source FROM rejects WHERE asset = 'ratings'"
+            )
+            rows = grid_rows(page, "rejects")
+            assert sorted((r["reason"], r["source"]) for r in rows) == sorted(
+                rejects.itertuples(index=False, name=None)
+            )
         else:
             assert page.locator("#trends-grain input:checked").get_attribute("value") == "week"
             title = figure(page, "trends-count")["layout"]["title"]["text"]
             assert "per week" in title and "2015" in title
+
+
+def test_a_grid_state_the_page_cannot_use_is_named_and_left_out(page, server, published):
+    open_page(page, server, "/top-movies?list=most&sort=nope:desc&filter=year:greaterThan:abc")
+    notice = page.inner_text("#top_movies-ignored")
+    assert "sort: 'nope' is not a column of this table" in notice
+    assert "filter: 'abc' is not a number" in notice
+    assert query_of(page) == {"list": ["most"]}
+    most = published.query(
+        f"""SELECT m.movie_id FROM {MOVIES} WHERE m.rating_count > 0
+        ORDER BY m.rating_count DESC, m.weighted_score DESC, m.movie_id LIMIT 20"""
+    )
+    assert [r["movie_id"] for r in grid_rows(page, "top-movies")] == most["movie_id"].tolist()
 
 
 def test_box_office_leaves_flagged_grosses_out_and_says_the_answer(page, server, published):

@@ -293,7 +293,9 @@ def _with(dependency: dict, values: dict) -> list:
         if not item["id"].startswith("{"):
             return f"{item['id']}.{item['property']}"
         spec = json.loads(item["id"])
-        return f"{spec.get('page')}.{spec.get('view')}"
+        if "view" in spec:
+            return f"{spec['page']}.{spec['view']}"
+        return f"{spec['name']}.{item['property']}"  # a grid's prop
 
     return [values.get(key(i)) for i in dependency["inputs"]]
 
@@ -339,3 +341,64 @@ def test_each_named_cause_of_the_500s_is_a_400_that_says_why(
     _check(response, f"{output} {values}")
     assert response.status_code == 400, (response.status_code, response.text[:200])
     assert message in response.text, response.text
+
+
+VIEW_OF_TOP = "..top_movies-filter-years.value"
+TOP_CONTROLS = {"top-kind.value": "weighted", "top-min-votes.value": 50}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"top-movies.columnState": [{"colId": "nope", "sort": "asc"}]}, "sort: 'nope' is not"),
+        ({"top-movies.columnState": [{"colId": "year", "sort": "up"}]}, "'up' is not asc or"),
+        ({"top-movies.columnState": {"year": "asc"}}, "sort: expected column:asc"),
+        (
+            {"top-movies.filterModel": {"year": {"type": "contains", "filter": "x"}}},
+            "filter: 'contains' is not a number filter",
+        ),
+        (
+            {"top-movies.filterModel": {"year": {"type": "greaterThan", "filter": "1e400"}}},
+            "filter: inf is not a number",
+        ),
+        (
+            {"top-movies.filterModel": {"title": {"operator": "OR", "conditions": []}}},
+            "filter: expected one condition for title",
+        ),
+        ({"top-movies.filterModel": {"nope": {"type": "blank"}}}, "'nope' is not a column"),
+    ],
+)
+def test_a_grid_state_the_app_cannot_use_is_a_400_that_says_why(server, callbacks, values, message):
+    """A grid's sort and filters reach the page's view callback from the browser."""
+    dependency = _dependency(callbacks, VIEW_OF_TOP)
+    response = requests.post(
+        server.url + CALLBACK,
+        json=_envelope(dependency, _with(dependency, {**TOP_CONTROLS, **values})),
+        timeout=60,
+    )
+    _check(response, str(values))
+    assert response.status_code == 400, (response.status_code, response.text[:200])
+    assert message in response.text, response.text
+
+
+def test_a_grid_state_in_the_url_the_app_cannot_use_is_named_and_left_out(server, callbacks):
+    """A page's URL: the page renders, says what it left out, and Back (the pop) does too."""
+    router = _dependency(callbacks, ".._pages_content.children")
+    search = "?list=most&sort=year:sideways&filter=title:contains:" + "x" * 300
+    response = requests.post(
+        server.url + CALLBACK, json=_envelope(router, ["/top-movies", search]), timeout=60
+    )
+    _check(response, "router")
+    assert response.status_code == 200
+    page = json.dumps(response.json())
+    assert "so they were left out: sort: 'year:sideways' is not column:asc or :desc" in page
+    assert "filter: expected text of at most 200 characters" in page
+    view = _dependency(callbacks, VIEW_OF_TOP)
+    popped = {**TOP_CONTROLS, "top_movies.pop": search + "#1", "top-movies.columnState": []}
+    body = _envelope(view, _with(view, popped))
+    body["changedPropIds"] = ['{"page":"top_movies","view":"pop"}.data']
+    response = requests.post(server.url + CALLBACK, json=body, timeout=60)
+    _check(response, "pop")
+    assert response.status_code == 200
+    state = response.json()["response"]['{"page":"top_movies","view":"url"}']["data"]
+    assert state["search"] == "?list=most"
