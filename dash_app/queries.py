@@ -618,7 +618,7 @@ def user_recommendations(user_id: int) -> pd.DataFrame:
     """The user's top 10 in rank order, each with the liked movie nearest to it in the model.
 
     "Nearest" is the cosine of the model's item factors, the same measure the similar-movies
-    table uses; cold-start lists have no such movie.
+    table uses; a popular pick (cold start, fill) has none, even for a user with a liked movie.
     """
     return query(
         """WITH recs AS (
@@ -633,6 +633,7 @@ def user_recommendations(user_id: int) -> pd.DataFrame:
             JOIN recommender a ON a.entity = 'item' AND a.raw_id = recs.movie_id
             CROSS JOIN liked l
             JOIN recommender b ON b.entity = 'item' AND b.raw_id = l.movie_id
+            WHERE recs.source = 'personalized'
         ),
         best AS (
             SELECT movie_id, arg_max(liked_id, similarity) AS liked_id,

@@ -254,6 +254,20 @@ def grid_rows(tab, name: str) -> list[dict]:
     )
 
 
+def republish(published: Published, directory: Path, *statements: tuple[str, list]) -> Path:
+    """A copy of the current snapshot file, changed by SQL statements, published on its day
+    in ``directory``: a snapshot as the pipeline would publish it in another situation."""
+    directory.mkdir(parents=True, exist_ok=True)
+    day = snapshot.current(published.directory).as_of
+    path = directory / f"dashboard_{day:%Y%m%d}_20000101T000000000000Z.duckdb"
+    shutil.copy(published.path, path)
+    with duckdb.connect(str(path)) as con:
+        for sql, params in statements:
+            con.execute(sql, params)
+    snapshot.publish(directory, path, day)
+    return directory
+
+
 def copy_published(source: Path, target: Path) -> Path:
     """A private copy of a warehouse and its current snapshot, for tests that write."""
     target.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from dash_app import bundles
 from movie_assets.build import QUIET
 from movie_assets.definitions import build_defs
+from movie_assets.model.als import MIN_USER_RATINGS
 from movie_assets.partitions import last_partition_key
 from movie_assets.publish import snapshot
 from movie_assets.publish.assets import RATING_ROLLUPS
@@ -40,6 +41,7 @@ from tests.dash_fixtures import (
     copy_published,
     figure,
     grid_rows,
+    republish,
     screenshot,
     settle,
     start_server,
@@ -1070,15 +1072,12 @@ def test_movie_graph_communities_and_a_chosen_communitys_movies(page, server, pu
 
 
 def test_an_empty_movie_graph_says_so(page, published, tmp_path):
-    directory = tmp_path / "snapshots"
-    directory.mkdir()
-    day = published.query("SELECT as_of FROM snapshot_info")["as_of"][0].date()
-    path = directory / f"dashboard_{day:%Y%m%d}_20000101T000000000000Z.duckdb"
-    shutil.copy(published.path, path)
-    with duckdb.connect(str(path)) as con:  # a graph too small for any edge
-        con.execute("DELETE FROM movie_communities")
-        con.execute("DELETE FROM movie_centrality")
-    snapshot.publish(directory, path, day)
+    directory = republish(  # a graph too small for any edge
+        published,
+        tmp_path / "snapshots",
+        ("DELETE FROM movie_communities", []),
+        ("DELETE FROM movie_centrality", []),
+    )
     own = start_server(directory, tmp_path)
     try:
         open_page(page, own, "/movie-graph")
@@ -1086,6 +1085,63 @@ def test_an_empty_movie_graph_says_so(page, published, tmp_path):
             assert grid_rows(page, table) == []
             assert "co-rating graph is empty" in page.inner_text(f"#{table}-table")
         assert query_of(page) == {}
+    finally:
+        own.stop()
+
+
+def test_model_metrics_over_evaluations_have_dates_on_the_x_axis(page, published, tmp_path):
+    """Two weekly evaluations: a line per model over days, its axis labelled by date."""
+    day = published.query("SELECT max(as_of) AS d FROM model_metrics")["d"][0].date()
+    earlier = day - pd.Timedelta(days=7)
+    directory = republish(
+        published,
+        tmp_path / "snapshots",
+        (
+            """INSERT INTO model_metrics (as_of, model, protocol, metric, value)
+            SELECT ?, model, protocol, metric, value * 1.01 FROM model_metrics""",
+            [earlier],
+        ),
+    )
+    own = start_server(directory, tmp_path)
+    try:
+        open_page(page, own, "/recommendations?metric=rmse&protocol=random_5fold")
+        drawn = figure(page, "recs-metrics")
+        assert "over evaluations" in drawn["layout"]["title"]["text"]
+        assert all(trace["type"] == "scatter" for trace in drawn["data"])
+        ticks = page.locator("#recs-metrics .xtick text").all_text_contents()
+        days = pd.date_range(earlier, day, freq="D").strftime("%Y-%m-%d").tolist()
+        assert ticks == days
+        screenshot(page, "model_metrics_over_days")
+    finally:
+        own.stop()
+
+
+COLD_START = "Popular with everyone: too few of your ratings to personalize yet."
+
+
+def test_a_cold_start_user_is_told_why(page, slice_warehouse, tmp_path):
+    """On a slice of days some users rated too few movies for the model: the page says so."""
+    sliced = Published(snapshot.snapshot_dir(slice_warehouse.path))
+    counts = sliced.query(
+        """SELECT user_id, count(*) AS n FROM ratings
+        WHERE user_id IN (SELECT user_id FROM recommendations) GROUP BY 1 ORDER BY n, user_id"""
+    )
+    cold = counts[counts["n"] < MIN_USER_RATINGS]
+    assert len(cold), "the slice has users with too few ratings"
+    own = start_server(sliced.directory, tmp_path)
+    try:
+        for user, n in counts.iloc[[0, -1]].itertuples(index=False):
+            open_page(page, own, f"/recommendations?user={user}")
+            rows = grid_rows(page, "user-recs")
+            assert len(rows) == 10
+            reasons = {r["why"] for r in rows}
+            if n < MIN_USER_RATINGS:
+                assert reasons == {COLD_START}
+                assert all(r["because_title"] is None for r in rows)
+                assert COLD_START in page.inner_text("#user-recs-table")
+            else:
+                assert COLD_START not in reasons
+        screenshot(page, "recommendations_warm_user")
     finally:
         own.stop()
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 import shutil
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from dash import no_update
 
+from dash_app import components as c
 from dash_app import data, inputs
 from dash_app import filters as flt
 from dash_app import queries as q
+from dash_app.grid_state import GridState
 from movie_assets.model.als import MIN_SIMILAR_RATINGS
 from movie_assets.publish import snapshot
 from movie_assets.publish.assets import RATING_ROLLUPS
@@ -408,6 +412,41 @@ def test_filters_round_trip_through_the_url():
     assert flt.from_query(query) == MANY
     assert flt.to_search(flt.to_pairs(q.NO_FILTERS)) == ""
     assert flt.from_query({"era": "Bogus", "year_from": "x"}) == q.NO_FILTERS
+
+
+def test_a_grids_sort_and_filters_round_trip_through_the_url():
+    grid = GridState("g", (c.title(), c.number("year", "Year"), c.column("genres", "Genres")))
+    model = {  # as AG Grid reports its filters
+        "title": {"filterType": "text", "type": "contains", "filter": "star: a"},
+        "year": {"filterType": "number", "type": "inRange", "filter": 1990, "filterTo": 1999.5},
+        "genres": {"filterType": "text", "type": "blank"},
+    }
+    texts = grid.filters(model)
+    assert texts == ["genres:blank", "title:contains:star: a", "year:inRange:1990:1999.5"]
+    search = flt.to_search([("filter", t) for t in texts])
+    assert (
+        search
+        == "?filter=genres:blank&filter=title:contains:star:+a&filter=year:inRange:1990:1999.5"
+    )
+    assert grid.filter_model(grid.filters(parse_qs(search[1:])["filter"]), None) == model
+    assert grid.filter_model(texts, model) is no_update  # the grid has it already
+
+    state = [
+        {"colId": "title", "sort": "asc", "sortIndex": 1, "width": 200},
+        {"colId": "year", "sort": "desc", "sortIndex": 0},
+        {"colId": "genres", "sort": None, "sortIndex": None},
+    ]
+    assert grid.sort(state) == "year:desc,title:asc"
+    unsorted = [{**s, "sort": None, "sortIndex": None} for s in state]
+    assert grid.sort(unsorted) == ""
+    assert grid.column_state("year:desc,title:asc", unsorted) == [
+        {"colId": "title", "sort": "asc", "sortIndex": 1},
+        {"colId": "year", "sort": "desc", "sortIndex": 0},
+        {"colId": "genres", "sort": None, "sortIndex": None},
+    ]
+    assert grid.column_state("", state) == [
+        {"colId": s["colId"], "sort": None, "sortIndex": None} for s in state
+    ]
 
 
 @pytest.mark.parametrize(
