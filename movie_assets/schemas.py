@@ -406,6 +406,11 @@ class Recommender(Base):
         description="svd: Surprise, dot product adds to the rating; als: preference factors, "
         "the rating is the baseline alone (docs/evaluation.md)",
     )
+    fitted_on: Time = _date(
+        nullable=True,
+        description="the day this row's vector was fitted: earlier than as_of when ALS folds "
+        "a day's raters into the week's item side (docs/evaluation.md, 'Daily runs')",
+    )
 
     class Config:
         unique = ["as_of", "entity", "raw_id"]

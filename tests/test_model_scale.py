@@ -8,6 +8,7 @@ and the ratings, never through the code under test.
 
 import json
 import shutil
+from datetime import date
 
 import dagster as dg
 import duckdb
@@ -22,6 +23,7 @@ from movie_assets.definitions import build_defs
 from movie_assets.model import als, arrays, evaluation, graph, ranking, rating_models
 from movie_assets.model.arrays import RatingArrays
 from movie_assets.resources import build_resources
+from movie_assets.warehouse import log_partition
 
 DAY = "2016-10-16"
 GRID = {"als_factors": [4, 8], "als_regularization": [0.05], "als_alpha": [1.0]}
@@ -116,7 +118,11 @@ def ratings(scaled) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def stored(scaled):
-    table = _query(scaled[0], "SELECT * FROM recommender WHERE as_of = ?")
+    return _factors(_query(scaled[0], "SELECT * FROM recommender WHERE as_of = ?"))
+
+
+def _factors(table: pd.DataFrame):
+    """(table, global mean, {entity: (ids, biases, vectors)}) read by hand from the layout."""
     factors = {}
     for entity in ["user", "item"]:
         rows = table[table["entity"] == entity].sort_values("inner_id")
@@ -210,9 +216,8 @@ def test_recommender_layout_and_baseline_equal_surprise_baseline_only(ratings, s
     assert bi == pytest.approx([expected_bi[i] for i in item_ids], abs=1e-5)
 
 
-def test_recommendations_are_the_brute_force_top10_of_the_stored_factors(scaled, ratings, stored):
-    recs = _query(scaled[0], "SELECT * FROM recommendations WHERE as_of = ?")
-    _, mean, factors = stored
+def _assert_brute_force_top10(recs, ratings, mean, factors) -> None:
+    """Each user's list in ``recs`` is the top 10 of the stored factors, recomputed by hand."""
     user_ids, bu, pu = factors["user"]
     item_ids, bi, qi = factors["item"]
     counts = ratings.groupby("movie_id").size()
@@ -221,7 +226,6 @@ def test_recommendations_are_the_brute_force_top10_of_the_stored_factors(scaled,
     per_user = ratings.groupby("user_id").size()
     u_at = {u: k for k, u in enumerate(user_ids)}
     i_at = {m: k for k, m in enumerate(item_ids)}
-    assert set(recs["user_id"]) == set(user_ids)
     assert recs.merge(ratings, on=["user_id", "movie_id"]).empty
     for user, got in recs.sort_values("rank").groupby("user_id"):
         unseen = [m for m in catalogue if m not in seen[user]]
@@ -237,6 +241,13 @@ def test_recommendations_are_the_brute_force_top10_of_the_stored_factors(scaled,
         assert set(got["source"]) == {"personalized" if warm else "popular_cold_start"}
         stars = np.clip(mean + bu[u_at[user]] + bi[[i_at[m] for m in got["movie_id"]]], 0.5, 5)
         assert got["predicted_rating"].to_numpy() == pytest.approx(stars, abs=1e-9)
+
+
+def test_recommendations_are_the_brute_force_top10_of_the_stored_factors(scaled, ratings, stored):
+    recs = _query(scaled[0], "SELECT * FROM recommendations WHERE as_of = ?")
+    _, mean, factors = stored
+    assert set(recs["user_id"]) == set(factors["user"][0])
+    _assert_brute_force_top10(recs, ratings, mean, factors)
 
 
 def test_similar_movies_are_the_brute_force_cosine_neighbours(scaled, ratings, stored):
@@ -406,3 +417,161 @@ def test_unseen_violations_are_the_listed_pairs_the_user_rated(embedded):
     ]
     assert len(expected) >= 40
     assert als.unseen_violations(data, listed).index.tolist() == expected
+
+
+DAY0 = "2016-10-15"
+MODEL_TABLES = [
+    "ratings",
+    "movies",
+    "svd_tuning",
+    "recommender",
+    "recommendations",
+    "similar_movies",
+]
+
+
+@pytest.fixture(scope="module")
+def folded(scaled, embedded, tmp_path_factory):
+    """The scaled warehouse's model snapshots moved to DAY0, then 20 new users and 5 known
+    ones rate on DAY: the day after a full fit keeps the item side and refits the raters.
+
+    Returns (path, metadata by asset, the users who rated since DAY0).
+    """
+    path = tmp_path_factory.mktemp("folded") / "warehouse.duckdb"
+    shutil.copy(scaled[0], path)
+    with duckdb.connect(str(path)) as con:
+        for table in MODEL_TABLES:
+            con.execute(f"UPDATE {table} SET as_of = DATE '{DAY0}' WHERE as_of = DATE '{DAY}'")
+            con.execute(
+                f"UPDATE partition_log SET first_day = DATE '{DAY0}', last_day = DATE '{DAY0}' "
+                f"WHERE table_name = '{table}' AND last_day = DATE '{DAY}'"
+            )
+        con.execute(f"UPDATE recommender SET fitted_on = DATE '{DAY0}'")
+        day0 = con.execute("SELECT * FROM ratings WHERE as_of = ?", [DAY0]).df()
+        known = set(
+            con.execute("SELECT movie_id FROM movies WHERE as_of = ?", [DAY0]).df()["movie_id"]
+        )
+        newcomers = sorted(set(embedded["user_id"]) - set(day0["user_id"]))[:20]
+        fresh = embedded[embedded["user_id"].isin(newcomers) & embedded["movie_id"].isin(known)]
+        regulars = sorted(day0["user_id"].unique())[:5]
+        popular = day0["movie_id"].value_counts().index[:40]
+        rated = set(zip(day0["user_id"], day0["movie_id"], strict=True))
+        more = [
+            (u, m, 4.5) for u in regulars for m in [m for m in popular if (u, m) not in rated][:3]
+        ]
+        noon = pd.Timestamp(DAY) + pd.Timedelta(hours=12)
+        added = pd.concat(
+            [
+                fresh[["user_id", "movie_id", "rating"]],
+                pd.DataFrame(more, columns=["user_id", "movie_id", "rating"]),
+            ],
+            ignore_index=True,
+        ).assign(rated_at=noon)
+        day = pd.concat([day0.drop(columns="as_of"), added], ignore_index=True)
+        raters = sorted(set(day.loc[day["rated_at"] >= pd.Timestamp(DAY), "user_id"]))
+        con.execute(
+            f"INSERT INTO ratings BY NAME SELECT DATE '{DAY}' AS as_of, user_id, movie_id, "
+            "rating, rated_at, rated_at::DATE AS rating_date FROM day"
+        )
+        con.execute(
+            f"INSERT INTO movies SELECT * REPLACE (DATE '{DAY}' AS as_of) FROM movies "
+            "WHERE as_of = ?",
+            [DAY0],
+        )
+        for table in ["ratings", "movies"]:
+            log_partition(con, table, date.fromisoformat(DAY), date.fromisoformat(DAY), 0)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MOVIE_MODEL_SCALE_THRESHOLD", "1000")
+    try:
+        defs = build_defs(build_resources(path))
+        result = defs.resolve_job_def("movie_graph").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            partition_key=DAY,
+            asset_selection=[
+                dg.AssetKey(a) for a in ["recommender", "recommendations", "similar_movies"]
+            ],
+        )
+    finally:
+        mp.undo()
+    assert result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert not failed, failed
+    metadata = {
+        e.materialization.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    return path, metadata, raters
+
+
+def test_a_fold_in_refits_only_the_days_raters_against_the_weeks_item_side(folded):
+    path, metadata, raters = folded
+    before = _factors(_query(path, "SELECT * FROM recommender WHERE as_of = ?", [DAY0]))
+    table, mean, after = _factors(_query(path, "SELECT * FROM recommender WHERE as_of = ?", [DAY]))
+    fit = metadata["recommender"]["fit"].value
+    assert fit.startswith(f"fold-in of the users who rated since {DAY0}"), fit
+    assert metadata["recommender"]["folded_users"].value == len(raters) >= 25
+    # The item side and the mean are the week's.
+    assert mean == before[1]
+    for part in range(3):
+        assert np.array_equal(after["item"][part], before[2]["item"][part])
+    # Users who did not rate keep their rows; the day's raters are refitted.
+    user_ids, bu, pu = after["user"]
+    old_ids, old_bu, old_pu = before[2]["user"]
+    assert set(user_ids) == set(old_ids) | set(raters)
+    stay = ~np.isin(user_ids, raters)
+    at_old = np.searchsorted(old_ids, user_ids[stay])
+    assert np.array_equal(pu[stay], old_pu[at_old]) and np.array_equal(bu[stay], old_bu[at_old])
+    users = table[table["entity"] == "user"].sort_values("inner_id")
+    days = users["fitted_on"].dt.strftime("%Y-%m-%d").to_numpy()
+    assert set(days[stay]) == {DAY0} and set(days[~stay]) == {DAY}
+    assert set(table.loc[table["entity"] != "user", "fitted_on"].dt.strftime("%Y-%m-%d")) == {DAY0}
+    # Each rater's vector solves the implicit-feedback normal equations against fixed items
+    # (Hu, Koren and Volinsky): (Q'Q + reg I + sum (c-1) q q') x = sum c q, c = 1 + alpha r.
+    params = json.loads(
+        _query(path, "SELECT params FROM svd_tuning WHERE as_of = ? AND chosen", [DAY0])["params"][
+            0
+        ]
+    )
+    alpha, reg = params["alpha"], params["regularization"]
+    item_ids, bi, qi = after["item"]
+    today = _query(path, "SELECT user_id, movie_id, rating FROM ratings WHERE as_of = ?", [DAY])
+    for user in raters:
+        mine = today[(today["user_id"] == user) & today["movie_id"].isin(item_ids)]
+        q = qi[np.searchsorted(item_ids, mine["movie_id"])]
+        c = 1.0 + alpha * mine["rating"].to_numpy()
+        a = qi.T @ qi + reg * np.eye(qi.shape[1]) + (q.T * (c - 1)) @ q
+        x = np.linalg.solve(a, q.T @ c)
+        row = np.searchsorted(user_ids, user)
+        assert pu[row] == pytest.approx(x, rel=1e-3, abs=1e-4), user
+        residual = (
+            mine["rating"].to_numpy() - mean - bi[np.searchsorted(item_ids, mine["movie_id"])]
+        )
+        assert bu[row] == pytest.approx(residual.sum() / (als.BASELINE["reg_u"] + len(mine)))
+
+
+def test_after_a_fold_in_only_the_raters_lists_change(folded):
+    path, metadata, raters = folded
+    recs = _query(path, "SELECT * FROM recommendations WHERE as_of = ?", [DAY])
+    earlier = _query(path, "SELECT * FROM recommendations WHERE as_of = ?", [DAY0])
+    assert metadata["recommendations"]["ranked_users"].value == len(raters)
+    assert metadata["recommendations"]["other_lists_from"].value == DAY0
+    columns = ["user_id", "rank", "movie_id", "score", "source"]
+    kept = recs[~recs["user_id"].isin(raters)][columns].reset_index(drop=True)
+    expected = earlier[~earlier["user_id"].isin(raters)][columns]
+    pd.testing.assert_frame_equal(
+        kept, expected.sort_values(["user_id", "rank"], ignore_index=True)
+    )
+    _, mean, factors = _factors(_query(path, "SELECT * FROM recommender WHERE as_of = ?", [DAY]))
+    ratings = _query(path, "SELECT user_id, movie_id, rating FROM ratings WHERE as_of = ?", [DAY])
+    assert set(recs["user_id"]) == set(ratings["user_id"])
+    _assert_brute_force_top10(recs[recs["user_id"].isin(raters)], ratings, mean, factors)
+    # Similar movies come from item vectors, which did not change.
+    columns = ["movie_id", "rank", "similar_movie_id", "similarity", "source"]
+    similar = _query(
+        path, "SELECT * FROM similar_movies WHERE as_of = ? ORDER BY movie_id, rank", [DAY]
+    )
+    before = _query(
+        path, "SELECT * FROM similar_movies WHERE as_of = ? ORDER BY movie_id, rank", [DAY0]
+    )
+    pd.testing.assert_frame_equal(similar[columns], before[columns])
+    assert metadata["similar_movies"]["carried_from"].value == DAY0

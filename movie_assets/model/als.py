@@ -41,6 +41,8 @@ THREADS = max(1, min(2, os.cpu_count() or 1))
 WARM_ITERATIONS = 3
 # How old that earlier snapshot may be, in days.
 WARM_MAX_AGE_DAYS = 7
+# Days an item side serves before it is refitted; in between, a day's raters are folded in.
+REFIT_DAYS = 7
 
 
 def baseline(idx: Indexed, rating: np.ndarray, **options) -> tuple[float, np.ndarray, np.ndarray]:
@@ -110,6 +112,59 @@ def fit(
         bi=bi,
         pu=np.asarray(model.user_factors, dtype=np.float64),
         qi=np.asarray(model.item_factors, dtype=np.float64),
+    )
+
+
+def fold_in(start: Factors, raters: RatingArrays, params: dict, day) -> Factors:
+    """``start`` with ``raters``' users refitted against its fixed item side and mean.
+
+    ``raters`` holds every rating of the users to refit (those who rated since
+    ``start``). Each user gets one exact ALS user step against the item vectors
+    (implicit's ``recalculate_user``) and the baseline's user step against the item
+    biases; every other row is ``start``'s. Ratings of movies newer than the item
+    side are left out until the weekly refit gives those movies vectors.
+    """
+    params = {**DEFAULT_PARAMS, **params}
+    known = np.isin(raters.movie_id, start.item_ids)
+    user_ids = np.unique(raters.user_id)
+    users = np.searchsorted(user_ids, raters.user_id[known])
+    items = np.searchsorted(start.item_ids, raters.movie_id[known])
+    rating = raters.rating[known]
+    shape = (len(user_ids), len(start.item_ids))
+    weights = sp.csr_matrix((1.0 + params["alpha"] * rating, (users, items)), shape=shape)
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=params["factors"],
+            regularization=params["regularization"],
+            alpha=1.0,
+            num_threads=THREADS,
+        )
+        model.item_factors = start.qi.astype(np.float32)
+        vectors = model.recalculate_user(np.arange(len(user_ids)), weights.astype(np.float32))
+    residual = rating.astype(np.float64) - start.global_mean - start.bi[items]
+    count = np.bincount(users, minlength=len(user_ids))
+    bias = np.bincount(users, residual, len(user_ids)) / (BASELINE["reg_u"] + count)
+
+    ids = np.union1d(start.user_ids, user_ids)
+    old, new = np.searchsorted(ids, start.user_ids), np.searchsorted(ids, user_ids)
+    pu = np.zeros((len(ids), start.pu.shape[1]))
+    pu[old], pu[new] = start.pu, vectors
+    bu = np.zeros(len(ids))
+    bu[old], bu[new] = start.bu, bias
+    fitted = np.full(len(ids), np.datetime64(day, "D"))
+    if start.users_fitted_on is not None:
+        fitted[old] = start.users_fitted_on.astype("datetime64[D]")
+    fitted[new] = np.datetime64(day, "D")
+    return Factors(
+        global_mean=start.global_mean,
+        user_ids=ids,
+        item_ids=start.item_ids,
+        bu=bu,
+        bi=start.bi,
+        pu=pu,
+        qi=start.qi,
+        items_fitted_on=start.items_fitted_on,
+        users_fitted_on=fitted,
     )
 
 
@@ -215,14 +270,22 @@ def als_rows(factors: Factors, user_ids: np.ndarray, item_ids: np.ndarray):
     return lambda start, stop: users[start:stop] @ items
 
 
-def recommend(data: RatingArrays, factors: Factors, n: int = 10) -> pd.DataFrame:
-    """Top n for every user: ALS over the ranked catalogue, most-popular for cold users.
+def recommend(
+    data: RatingArrays, factors: Factors, n: int = 10, users: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Top n for every user (or only ``users``): ALS over the ranked catalogue, most-popular
+    for cold users.
 
     Lists shorter than n (a user who rated nearly the whole catalogue) are filled
-    with the most-rated movies they have not rated, as on the small path.
+    with the most-rated movies they have not rated, as on the small path. Movies
+    newer than the item side (a fold-in day) wait for the weekly refit.
     """
     item_ids, popularity = catalogue(data)
+    item_ids = item_ids[np.isin(item_ids, factors.item_ids)]
     user_ids, per_user = np.unique(data.user_id, return_counts=True)
+    if users is not None:
+        chosen = np.isin(user_ids, users)
+        user_ids, per_user = user_ids[chosen], per_user[chosen]
     seen = seen_matrix(data, user_ids, item_ids)
     warm = (per_user >= MIN_USER_RATINGS) & (np.diff(seen.indptr) > 0)
     popular = popularity.reindex(item_ids).to_numpy(dtype=float)
@@ -236,7 +299,7 @@ def recommend(data: RatingArrays, factors: Factors, n: int = 10) -> pd.DataFrame
     top = ranked_lists(user_ids, item_ids, rows, seen, n)
     is_warm = warm[np.searchsorted(user_ids, top["user_id"].to_numpy())]
     top["source"] = np.where(is_warm, "personalized", "popular_cold_start")
-    filled = fill_short(data, top, popularity, n)
+    filled = fill_short(data, top, popularity[popularity.index.isin(factors.item_ids)], n, user_ids)
     if len(filled):
         top = pd.concat([top, filled.astype(top.dtypes.to_dict())], ignore_index=True)
     top["predicted_rating"] = baseline_rating(
@@ -248,11 +311,10 @@ def recommend(data: RatingArrays, factors: Factors, n: int = 10) -> pd.DataFrame
 
 
 def fill_short(
-    data: RatingArrays, top: pd.DataFrame, popularity: pd.Series, n: int
+    data: RatingArrays, top: pd.DataFrame, popularity: pd.Series, n: int, users: np.ndarray
 ) -> pd.DataFrame:
-    """Most-rated unseen movies (ties by id) completing lists shorter than n."""
+    """Most-rated unseen movies (ties by id) completing ``users``' lists shorter than n."""
     columns = ["user_id", "rank", "movie_id", "score", "source"]
-    users = np.unique(data.user_id)
     have = pd.Series(0, index=users).add(top.groupby("user_id").size(), fill_value=0)
     short = have[have < n]
     if short.empty:

@@ -7,7 +7,7 @@ scale path fetches only user, movie, rating and time, typed narrow, in key order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import duckdb
 import numpy as np
@@ -48,21 +48,29 @@ def count_ratings(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
 FETCH_BATCH = 1_000_000
 
 
-def fetch_ratings(con: duckdb.DuckDBPyConnection, as_of: date) -> RatingArrays:
+def fetch_ratings(
+    con: duckdb.DuckDBPyConnection, as_of: date, raters_since: date | None = None
+) -> RatingArrays:
     """The snapshot's ratings in (user_id, movie_id) order: 28 bytes per rating.
 
     Streamed as Arrow record batches into preallocated arrays, so the peak is the
     arrays plus one batch (DuckDB's sort stays within its own memory_limit).
+    ``raters_since``: only the users who rated after that day, all their ratings.
     """
     n = count_ratings(con, as_of)
+    where, params = "as_of = $1", [as_of]
+    if raters_since is not None:
+        where += " AND user_id IN (SELECT user_id FROM ratings WHERE as_of = $1 AND rated_at >= $2)"
+        params.append(datetime.combine(raters_since + timedelta(days=1), time()))
+        n = con.execute(f"SELECT count(*) FROM ratings WHERE {where}", params).fetchall()[0][0]
     out = RatingArrays(
         np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float32), np.empty(n, np.int64)
     )
     # A relation streams its batches; a DB-API result would copy every row first.
     reader = con.sql(
         "SELECT user_id, movie_id, rating::FLOAT AS rating, epoch(rated_at)::BIGINT AS rated_at "
-        "FROM ratings WHERE as_of = $1 ORDER BY user_id, movie_id",
-        params=[as_of],
+        f"FROM ratings WHERE {where} ORDER BY user_id, movie_id",
+        params=params,
     ).to_arrow_reader(FETCH_BATCH)
     at = 0
     for batch in reader:

@@ -225,14 +225,16 @@ def svd_tuning(
     )
 
 
-def _warm_start(
+def _previous_fit(
     duckdb: DuckDBResource, day, params: dict, tuned_as_of: str | None
-) -> tuple[svd.Factors | None, str]:
-    """An earlier day's ALS factors to start from, and how the fit was made (metadata).
+) -> tuple[svd.Factors | None, str, bool]:
+    """An earlier day's ALS factors to start from, how the fit is made, and whether to fold in.
 
-    The newest ALS snapshot of the week before the day, if it was trained with the
-    parameters in use: a new weekly tuning means a fit from scratch. Never the day's
-    own snapshot, so a re-run of a day gives the same factors.
+    The newest ALS snapshot of the week before the day, if its item side was fitted
+    with the parameters in use after the tuning: a new weekly tuning means a fit from
+    scratch. An item side younger than ``als.REFIT_DAYS`` is kept and only the users
+    who rated since are refitted (``als.fold_in``); an older one is refitted by warm
+    start. Never the day's own snapshot, so a re-run of a day gives the same factors.
     """
     full = f"from scratch ({params['iterations']} iterations)"
     with duckdb.get_connection() as con:
@@ -241,16 +243,23 @@ def _warm_start(
                 con, "recommender", day - timedelta(days=1), als.WARM_MAX_AGE_DAYS
             )
         except LookupError:
-            return None, f"{full}: no recommender in the {als.WARM_MAX_AGE_DAYS} days before"
+            return None, f"{full}: no recommender in the {als.WARM_MAX_AGE_DAYS} days before", False
     previous = table["as_of"].iloc[0].date()
     if not (table["model"] == "als").all():
-        return None, f"{full}: the recommender of {previous} is not ALS"
-    if tuned_as_of and previous < date.fromisoformat(tuned_as_of):
-        return None, f"{full}: tuned on {tuned_as_of}, after the recommender of {previous}"
+        return None, f"{full}: the recommender of {previous} is not ALS", False
     factors = svd.Factors.from_table(table)
+    items = factors.items_fitted_on
+    if tuned_as_of and items < date.fromisoformat(tuned_as_of):
+        return None, f"{full}: tuned on {tuned_as_of}, after the item side of {items}", False
     if factors.pu.shape[1] != params["factors"]:
-        return None, f"{full}: the recommender of {previous} has other dimensions"
-    return factors, f"warm start from {previous} ({als.WARM_ITERATIONS} iterations)"
+        return None, f"{full}: the recommender of {previous} has other dimensions", False
+    if (day - items).days < als.REFIT_DAYS:
+        return (
+            factors,
+            f"fold-in of the users who rated since {previous} (item side of {items})",
+            True,
+        )
+    return factors, f"warm start from {previous} ({als.WARM_ITERATIONS} iterations)", False
 
 
 @dg.asset(
@@ -275,8 +284,8 @@ def recommender(
     eng = engine(duckdb, day)
     if eng.model == "als":
         params, tuned_as_of, fresh = _tuned(duckdb, day, ALS_SEARCH)
-        start, how = _warm_start(duckdb, day, {**als.DEFAULT_PARAMS, **params}, tuned_as_of)
-        factors, trained = scale_model.of(duckdb).fit(day, params, config.seed, start, how)
+        start, how, fold = _previous_fit(duckdb, day, {**als.DEFAULT_PARAMS, **params}, tuned_as_of)
+        factors, trained = scale_model.of(duckdb).fit(day, params, config.seed, start, how, fold)
         return write_partition(
             context,
             duckdb,
@@ -475,9 +484,15 @@ def similar_movies(
     day = snapshot_day(context)
     table, movies = _read(duckdb, day, "recommender", "movies")
     factors = svd.Factors.from_table(table)
+    carried = scale_model.same_item_side(duckdb, "similar_movies", day, factors)
+    extra = {}
     if _model_of(table) == "als":
         eng = Engine("als", "the recommender table holds ALS factors")
-        frame = lists.similar_at_scale(factors, _arrays(duckdb, day), movies)
+        if carried is not None:  # the item vectors have not changed since
+            frame = carried.drop(columns="as_of")
+            extra = {"carried_from": str(carried["as_of"].iloc[0].date())}
+        else:
+            frame = lists.similar_at_scale(factors, _arrays(duckdb, day), movies)
     else:
         eng = Engine("svd", "the recommender table holds Surprise SVD factors")
         (ratings,) = _read(duckdb, day, "ratings")
@@ -492,6 +507,7 @@ def similar_movies(
         day,
         metadata={
             **eng.metadata,
+            **extra,
             "movies": int(frame["movie_id"].nunique()),
             "cold_start_movies": int(
                 frame.loc[frame["source"] != "personalized", "movie_id"].nunique()

@@ -17,6 +17,8 @@ the ``recommendations`` schema.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
@@ -24,6 +26,7 @@ from dagster_duckdb import DuckDBResource
 from movie_assets.model import als, arrays
 from movie_assets.model.svd import Factors
 from movie_assets.resources import Warehouse
+from movie_assets.warehouse import read_latest_snapshot
 
 
 class InProcess:
@@ -32,26 +35,63 @@ class InProcess:
     def __init__(self, duckdb: DuckDBResource):
         self.duckdb = duckdb
 
-    def _arrays(self, day) -> arrays.RatingArrays:
+    def _arrays(self, day, raters_since=None) -> arrays.RatingArrays:
         with self.duckdb.get_connection() as con:
-            return arrays.fetch_ratings(con, day)
+            return arrays.fetch_ratings(con, day, raters_since)
 
-    def fit(self, day, params: dict, seed: int, start: Factors | None, how: str):
-        """(factors, metadata): the fit, warm-started from ``start`` when there is one."""
-        data = self._arrays(day)
-        factors = als.fit(data, params, seed, start)
-        return factors, {
-            "trained_by": "implicit ALS, Dagster process",
-            "fit": how,
-            "trained_on": len(data),
-        }
+    def fit(self, day, params: dict, seed: int, start: Factors | None, how: str, fold: bool):
+        """(factors, metadata): ``start``'s item side with the day's raters folded in, or a
+        fit warm-started from ``start`` when there is one."""
+        if fold:
+            since = pd.Timestamp(start.users_fitted_on.max()).date()
+            raters = self._arrays(day, raters_since=since)
+            factors = als.fold_in(start, raters, params, day)
+            folded = {"folded_users": len(np.unique(raters.user_id)), "trained_on": len(raters)}
+        else:
+            data = self._arrays(day)
+            factors = als.fit(data, params, seed, start)
+            folded = {"trained_on": len(data)}
+        return factors, {"trained_by": "implicit ALS, Dagster process", "fit": how, **folded}
 
     def recommend(self, day, factors: Factors):
-        """(top 10, unseen_only failures, every_user failures, metadata)."""
+        """(top 10, unseen_only failures, every_user failures, metadata).
+
+        After a fold-in, only the users refitted since the newest earlier lists are
+        ranked again; the others keep those lists, made from the same vectors.
+        """
         data = self._arrays(day)
-        top = als.recommend(data, factors)
-        meta = {"ranked_by": "batched numpy top-k over the stored factors, Dagster process"}
+        earlier = self._earlier_lists(day, factors)
+        if earlier is None:
+            top = als.recommend(data, factors)
+            meta = {"ranked_users": "all"}
+        else:
+            since = earlier["as_of"].iloc[0]
+            again = factors.user_ids[factors.users_fitted_on > since.to_datetime64()]
+            kept = earlier[~earlier["user_id"].isin(again)].drop(columns="as_of")
+            top = pd.concat([kept, als.recommend(data, factors, users=again)], ignore_index=True)
+            top = top.sort_values(["user_id", "rank"], ignore_index=True)
+            meta = {"ranked_users": len(again), "other_lists_from": str(since.date())}
+        meta["ranked_by"] = "batched numpy top-k over the stored factors, Dagster process"
         return top, als.unseen_violations(data, top), als.missing_lists(data, top), meta
+
+    def _earlier_lists(self, day, factors: Factors) -> pd.DataFrame | None:
+        return same_item_side(self.duckdb, "recommendations", day, factors)
+
+
+def same_item_side(duckdb: DuckDBResource, name: str, day, factors: Factors) -> pd.DataFrame | None:
+    """The newest snapshot of ``name`` before the day made with ``factors``' item side, if any.
+
+    Only after a fold-in: the item vectors are those of ``items_fitted_on``, so what
+    was computed from them since (similar movies, other users' lists) still holds.
+    """
+    if factors.items_fitted_on is None or factors.items_fitted_on >= day:
+        return None
+    with duckdb.get_connection() as con:
+        try:
+            table = read_latest_snapshot(con, name, day - timedelta(days=1), als.WARM_MAX_AGE_DAYS)
+        except LookupError:
+            return None
+    return table if table["as_of"].iloc[0].date() >= factors.items_fitted_on else None
 
 
 class OnSpark:
@@ -67,7 +107,7 @@ class OnSpark:
             ratings = tables.snapshot("ratings", day)
         return tables.root, tables.dataframe(ratings)
 
-    def fit(self, day, params: dict, seed: int, start: Factors | None, how: str):
+    def fit(self, day, params: dict, seed: int, start: Factors | None, how: str, fold: bool):
         from movie_assets.model import spark_als
 
         root, frame = self._ratings(day)

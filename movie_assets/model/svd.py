@@ -43,6 +43,10 @@ class Factors:
     bi: np.ndarray
     pu: np.ndarray
     qi: np.ndarray
+    # The day each side was fitted, when older than the snapshot (ALS's daily fold-in,
+    # als.fold_in): the item side and mean, and each user's vector (datetime64[D]).
+    items_fitted_on: date | None = None
+    users_fitted_on: np.ndarray | None = None
 
     @classmethod
     def from_algo(cls, algo: SVD) -> Factors:
@@ -59,18 +63,21 @@ class Factors:
 
     def to_table(self, as_of: date, model: str = "svd") -> pd.DataFrame:
         """One 'global' row (mean in ``bias``), then one row per user and per item."""
+        items_day = pd.Timestamp(self.items_fitted_on or as_of)
         glob = pd.DataFrame(
             {
                 "entity": ["global"],
                 "raw_id": [pd.NA],
                 "inner_id": [pd.NA],
                 "bias": [self.global_mean],
+                "fitted_on": [items_day],
             }
         ).assign(factors=[None])
+        users_day = pd.Timestamp(as_of) if self.users_fitted_on is None else self.users_fitted_on
         parts = [glob]
-        for entity, ids, bias, vectors in [
-            ("user", self.user_ids, self.bu, self.pu),
-            ("item", self.item_ids, self.bi, self.qi),
+        for entity, ids, bias, vectors, fitted in [
+            ("user", self.user_ids, self.bu, self.pu, users_day),
+            ("item", self.item_ids, self.bi, self.qi, items_day),
         ]:
             parts.append(
                 pd.DataFrame(
@@ -80,6 +87,7 @@ class Factors:
                         "inner_id": np.arange(len(ids)),
                         "bias": bias,
                         "factors": list(vectors),
+                        "fitted_on": fitted,
                     }
                 )
             )
@@ -98,6 +106,7 @@ class Factors:
             bi=items["bias"].to_numpy(dtype=float),
             pu=np.vstack(users["factors"].to_numpy()).astype(float),
             qi=np.vstack(items["factors"].to_numpy()).astype(float),
+            **_fitted_on(glob, users, table["as_of"].iloc[0]),
         )
 
     def scores(self) -> np.ndarray:
@@ -117,6 +126,17 @@ class Factors:
         if u.size and i.size:
             est += float(self.qi[i[0]] @ self.pu[u[0]])
         return float(np.clip(est, *RATING_SCALE))
+
+
+def _fitted_on(glob: pd.DataFrame, users: pd.DataFrame, as_of) -> dict:
+    """The fit days of a stored snapshot; snapshots written before the column: its as_of."""
+    if "fitted_on" not in glob or glob["fitted_on"].isna().all():
+        day = pd.Timestamp(as_of)
+        return {"items_fitted_on": day.date(), "users_fitted_on": np.full(len(users), day)}
+    return {
+        "items_fitted_on": pd.Timestamp(glob["fitted_on"].iloc[0]).date(),
+        "users_fitted_on": users["fitted_on"].fillna(pd.Timestamp(as_of)).to_numpy(),
+    }
 
 
 def similar_items(factors: Factors, item_ids: np.ndarray, n: int = 10) -> pd.DataFrame:
