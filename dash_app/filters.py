@@ -411,7 +411,7 @@ class View:
                 source = f"{source} {sorted(changes.items(), key=str)}"
             f = from_values(*values[: len(bar)]) if self.bar else parse(stored)
             own = [p.parse(v) for p, v in zip(self.params, values[len(bar) :], strict=True)]
-            return [*changed, f.model_dump(mode="json"), self.state(f, own, source, merge)]
+            return [*changed, _changed(f, stored), self.state(f, own, source, merge)]
 
         return self
 
@@ -435,7 +435,14 @@ class View:
             p.control(v, now) if p.control else no_update if v is None and not p.clears else v
             for p, v, now in zip(self.params, own, current, strict=True)
         ]
-        return [*bar, *own_values, f.model_dump(mode="json"), self.state(f, own, None)]
+        return [*bar, *own_values, _changed(f, stored), self.state(f, own, None)]
+
+
+def _changed(f: q.Filters, stored) -> Any:
+    """The filters store's new data, or no_update: setting it reruns every chart of the page,
+    and most changes (a grid's sort, a column resized, a page's own control) leave it as is."""
+    data = f.model_dump(mode="json")
+    return no_update if data == stored else data
 
 
 clientside_callback(
