@@ -633,12 +633,19 @@ def ddl(table: Table) -> str:
 
 
 def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns in schema order with schema dtypes; raises if a column is missing."""
+    """Columns in schema order with schema dtypes.
+
+    A nullable column the rows lack (a snapshot written before the column existed)
+    reads as null; a missing required column raises ValueError, never a LookupError,
+    which callers take to mean "no snapshot".
+    """
+    columns = table.model.to_schema().columns
     missing = [c for c in table.columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"{table.name}: missing columns {missing}")
-    out = frame[table.columns].copy()
-    for name, col in table.model.to_schema().columns.items():
+    required = [c for c in missing if not columns[c].nullable]
+    if required:
+        raise ValueError(f"{table.name}: missing columns {required}")
+    out = frame.reindex(columns=table.columns)
+    for name, col in columns.items():
         if str(col.dtype) != "object":
             out[name] = col.dtype.try_coerce(out[name])
     return out

@@ -94,7 +94,7 @@ def test_failure_after_delete_inside_the_transaction_restores_rows_and_rejects(c
     )
     # The rejects frame lacks a required column: the failure happens after the DELETE ran.
     broken_rejects = pd.DataFrame({"partition_date": [pd.Timestamp("2020-01-01")]})
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="missing columns"):
         replace_partition(
             con,
             "raw_ratings",
@@ -180,3 +180,25 @@ def test_check_results_commit_or_roll_back_with_the_rows_they_checked(con):
     # Neither the two new rows nor the failed result: the first write and its result stand.
     assert _count_by_day(con) == {"2020-01-01": 1}
     assert con.execute("SELECT passed FROM check_results").fetchall() == [(True,)]
+
+
+def test_a_snapshot_written_before_a_nullable_column_existed_reads_it_as_null():
+    """A new nullable column reads as null on older rows; a missing required one is a
+    ValueError, so that no caller mistakes it for a missing snapshot (a LookupError)."""
+    table = TABLES["recommender"]
+    older = pd.DataFrame(
+        {
+            "as_of": [pd.Timestamp("2016-10-16")],
+            "entity": ["global"],
+            "raw_id": [None],
+            "inner_id": [None],
+            "bias": [3.5],
+            "factors": [None],
+            "model": ["als"],
+        }
+    )
+    read = conform(table, older)
+    assert list(read.columns) == table.columns
+    assert read["fitted_on"].isna().all() and read["bias"].tolist() == [3.5]
+    with pytest.raises(ValueError, match="missing columns \\['bias'\\]"):
+        conform(table, older.drop(columns="bias"))
