@@ -484,12 +484,21 @@ class SimilarMovies(Base):
         unique = ["as_of", "movie_id", "rank"]
 
 
+def _built_on() -> Time:
+    return _date(
+        nullable=True,
+        description="the day the co-rating graph was built: earlier than as_of when a day at "
+        "scale carries the week's graph over (docs/evaluation.md, 'Daily runs')",
+    )
+
+
 class MovieCommunities(Base):
     as_of: Time = _as_of()
     community_id: Int = pa.Field(nullable=False, ge=0)
     size: Int = pa.Field(ge=1)
     top_genres: Str = pa.Field(nullable=False)
     representative_titles: Str = pa.Field(nullable=False, description="pipe-separated")
+    built_on: Time = _built_on()
 
     class Config:
         unique = ["as_of", "community_id"]
@@ -504,6 +513,7 @@ class MovieCentrality(Base):
     strength: Int = pa.Field(ge=1, description="sum of edge weights")
     pagerank: Float = pa.Field(ge=0, le=1)
     betweenness: Float = pa.Field(ge=0, le=1)
+    built_on: Time = _built_on()
 
     class Config:
         unique = ["as_of", "movie_id"]

@@ -420,6 +420,7 @@ def test_unseen_violations_are_the_listed_pairs_the_user_rated(embedded):
 
 
 DAY0 = "2016-10-15"
+GRAPH_TABLES = ["movie_communities", "movie_centrality"]
 MODEL_TABLES = [
     "ratings",
     "movies",
@@ -427,6 +428,7 @@ MODEL_TABLES = [
     "recommender",
     "recommendations",
     "similar_movies",
+    *GRAPH_TABLES,
 ]
 
 
@@ -447,6 +449,8 @@ def folded(scaled, embedded, tmp_path_factory):
                 f"WHERE table_name = '{table}' AND last_day = DATE '{DAY}'"
             )
         con.execute(f"UPDATE recommender SET fitted_on = DATE '{DAY0}'")
+        for table in GRAPH_TABLES:
+            con.execute(f"UPDATE {table} SET built_on = DATE '{DAY0}'")
         day0 = con.execute("SELECT * FROM ratings WHERE as_of = ?", [DAY0]).df()
         known = set(
             con.execute("SELECT movie_id FROM movies WHERE as_of = ?", [DAY0]).df()["movie_id"]
@@ -488,7 +492,8 @@ def folded(scaled, embedded, tmp_path_factory):
             instance=dg.DagsterInstance.ephemeral(),
             partition_key=DAY,
             asset_selection=[
-                dg.AssetKey(a) for a in ["recommender", "recommendations", "similar_movies"]
+                dg.AssetKey(a)
+                for a in ["recommender", "recommendations", "similar_movies", *GRAPH_TABLES]
             ],
         )
     finally:
@@ -575,3 +580,13 @@ def test_after_a_fold_in_only_the_raters_lists_change(folded):
     )
     pd.testing.assert_frame_equal(similar[columns], before[columns])
     assert metadata["similar_movies"]["carried_from"].value == DAY0
+
+
+def test_at_scale_a_day_within_the_week_carries_the_graph_over(folded):
+    path, metadata, _ = folded
+    for table, key in zip(GRAPH_TABLES, ["community_id", "movie_id"], strict=True):
+        sql = f"SELECT * EXCLUDE (as_of) FROM {table} WHERE as_of = ? ORDER BY {key}"
+        today, week = _query(path, sql, [DAY]), _query(path, sql, [DAY0])
+        assert len(week) > 0
+        pd.testing.assert_frame_equal(today, week)
+        assert metadata[table]["built_on"].value == DAY0

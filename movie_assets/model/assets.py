@@ -10,14 +10,13 @@ implicit ALS with batched scoring (als.py, scale_eval.py) above the threshold.
 Each materialization records which in its metadata (``model``, ``engine_reason``).
 """
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from movie_assets import checks, settings
+from movie_assets import checks
 from movie_assets.model import (
     als,
     arrays,
@@ -30,6 +29,7 @@ from movie_assets.model import (
     tuning,
 )
 from movie_assets.model.graph_assets import co_rating_graph
+from movie_assets.model.scale_model import Engine, engine
 from movie_assets.partitions import daily_partitions, snapshot_day
 from movie_assets.warehouse import read_latest_snapshot, read_snapshot
 from movie_assets.writing import write_partition
@@ -52,27 +52,6 @@ WEEKLY_TUNING = dg.AssetDep(
 SVD_SEARCH = "svd_"
 RANKING_SEARCH = "ranking_"
 ALS_SEARCH = "als_"
-
-
-@dataclass(frozen=True)
-class Engine:
-    """Which models a snapshot gets: "svd" (Surprise) or "als" (the scale path), and why."""
-
-    model: str
-    reason: str
-
-    @property
-    def metadata(self) -> dict:
-        return {"model": self.model, "engine_reason": self.reason}
-
-
-def engine(duckdb: DuckDBResource, day) -> Engine:
-    with duckdb.get_connection() as con:
-        n = arrays.count_ratings(con, day)
-    limit = settings.model_scale_threshold()
-    if n > limit:
-        return Engine("als", f"{n:,} ratings > MOVIE_MODEL_SCALE_THRESHOLD {limit:,}")
-    return Engine("svd", f"{n:,} ratings <= MOVIE_MODEL_SCALE_THRESHOLD {limit:,}")
 
 
 def _arrays(duckdb: DuckDBResource, day) -> arrays.RatingArrays:

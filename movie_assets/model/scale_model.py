@@ -17,12 +17,14 @@ the ``recommendations`` schema.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from movie_assets import settings
 from movie_assets.model import als, arrays
 from movie_assets.model.svd import Factors
 from movie_assets.resources import Warehouse
@@ -145,6 +147,28 @@ class OnSpark:
         ranked = ranked.sort_values(["user_id", "rank"], ignore_index=True)
         meta = {"ranked_by": "Spark MLlib recommendForUserSubset, Spark engine"}
         return ranked, seen, pd.DataFrame({"user_id": missing_lists["user_id"]}), meta
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Which models a snapshot gets: "svd" (Surprise) or "als" (the scale path), and why."""
+
+    model: str
+    reason: str
+
+    @property
+    def metadata(self) -> dict:
+        return {"model": self.model, "engine_reason": self.reason}
+
+
+def engine(duckdb: DuckDBResource, day) -> Engine:
+    """Which models a snapshot of this many ratings gets (settings.model_scale_threshold)."""
+    with duckdb.get_connection() as con:
+        n = arrays.count_ratings(con, day)
+    limit = settings.model_scale_threshold()
+    if n > limit:
+        return Engine("als", f"{n:,} ratings > MOVIE_MODEL_SCALE_THRESHOLD {limit:,}")
+    return Engine("svd", f"{n:,} ratings <= MOVIE_MODEL_SCALE_THRESHOLD {limit:,}")
 
 
 def of(duckdb: DuckDBResource) -> InProcess | OnSpark:
