@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import json
 import re
 import shutil
 import threading
@@ -427,6 +428,7 @@ def test_data_quality_page(page, server, published):
 # --- resilience: the app keeps answering while Dagster materializes ------------------
 
 MIN_VOTES = 100
+TOP_ROWS = '..{"name":"top-movies","type":"grid"}.rowData'
 
 
 class Traffic(threading.Thread):
@@ -474,12 +476,14 @@ def test_materializing_while_the_app_is_queried(full_warehouse, page, tmp_path):
     before = snapshot.current(directory)
     own = start_server(directory, tmp_path)
     try:
-        payloads = []
+        payloads = []  # the top-movies grid's rows: a callback that reads the snapshot
         page.on(
             "request",
             lambda r: (
                 payloads.append(r.post_data)
-                if r.method == "POST" and "top-movies" in (r.post_data or "")
+                if r.method == "POST"
+                and "/_dash-update-component" in r.url
+                and json.loads(r.post_data)["output"].startswith(TOP_ROWS)
                 else None
             ),
         )
