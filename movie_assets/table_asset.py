@@ -6,7 +6,8 @@ The body's parameters say what it reads, so each upstream name is written once:
   as of the day, typed ``ir.Table`` the same snapshot as an engine expression, and
   typed ``History`` every partition of an event table up to the day;
 - ``day`` gets the as-of day, and ``config`` the run's config of the annotated class;
-- a parameter typed as a Dagster resource class (a source) gets that resource.
+- a parameter typed as a Dagster resource class (a source) gets that resource, and
+  ``duckdb`` the warehouse, for a body that reads what it needs itself (the models).
 
 The body returns ``Rows``. Pandas rows are written with writing.write_partition,
 engine rows with writing.write_output's single ``INSERT ... SELECT``; either way the
@@ -117,24 +118,36 @@ def body_of(asset: dg.AssetsDefinition) -> Callable:
 
 
 def table_asset(
-    *, body_checks: dict[str, str] | None = None, reconciles: str | None = None, **asset_args
+    *,
+    body_checks: dict[str, str] | None = None,
+    advisory_checks: dict[str, str] | None = None,
+    reconciles: str | None = None,
+    deps: Sequence[str | dg.AssetDep] = (),
+    kinds: Sequence[str] = (),
+    **asset_args,
 ) -> Callable[[Callable], dg.AssetsDefinition]:
     """A daily snapshot asset from ``body``, named after it, described by its docstring.
 
-    ``body_checks`` names and describes the checks the body reports; ``reconciles`` names the
-    input whose every row must land in the rows or the rejects (raw = clean + rejected).
+    ``body_checks`` names and describes the checks the body reports (``advisory_checks``
+    the ones that warn without blocking); ``reconciles`` names the input whose every row
+    must land in the rows or the rejects (raw = clean + rejected). ``deps`` are what the
+    body reads itself through its ``duckdb`` parameter (the model layer reads ratings as
+    arrays, never as a frame), beside the inputs its parameters name.
     """
     extra = body_checks or {}
+    advisory = advisory_checks or {}
 
     def decorate(body: Callable) -> dg.AssetsDefinition:
         name = body.__name__
         inputs, config_class, resources = _inputs(body)
-        kinds = {"duckdb"} | {"pandas" if i.kind is pd.DataFrame else "ibis" for i in inputs}
+        tags = {"duckdb", *kinds} | {"pandas" if i.kind is pd.DataFrame else "ibis" for i in inputs}
         specs = [*checks.table_specs(name)]
         if reconciles:
             specs.append(checks.spec(name, "reconciles", checks.RECONCILES_DESCRIPTION))
         specs += [checks.spec(name, check, text) for check, text in extra.items()]
+        specs += [checks.spec(name, c, text, blocking=False) for c, text in advisory.items()]
         wants_day = "day" in get_type_hints(body)
+        wants_warehouse = "duckdb" in resources
         in_engine = any(i.kind is not pd.DataFrame for i in inputs)
         # A view is defined in the warehouse over what it holds, whichever engine wrote it.
         view = TABLES[name].view
@@ -143,6 +156,8 @@ def table_asset(
             day = snapshot_day(context)
             if wants_day:
                 given["day"] = day
+            if wants_warehouse:
+                given["duckdb"] = duckdb
             with duckdb.get_connection() as con:
                 tables = None
                 if in_engine:
@@ -194,8 +209,8 @@ def table_asset(
             name=name,
             metadata={CODE_REFERENCES: where},
             partitions_def=daily_partitions,
-            kinds=kinds,
-            deps=[i.dep for i in inputs],
+            kinds=tags,
+            deps=[i.dep for i in inputs] + list(deps),
             description=inspect.getdoc(body),
             check_specs=specs,
             **asset_args,

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 import requests
 
+from benchmarks.dash import FLAGS as CHROMIUM_FLAGS
 from dash_app import data
 from movie_assets.cli import dash_command
 from movie_assets.publish import snapshot
@@ -29,14 +30,6 @@ from movie_assets.publish import snapshot
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "dash"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = {
     "overview": "/",
     "trends": "/trends",

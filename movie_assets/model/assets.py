@@ -30,9 +30,8 @@ from movie_assets.model import (
 )
 from movie_assets.model.graph_assets import co_rating_graph
 from movie_assets.model.scale_model import Engine, engine
-from movie_assets.partitions import daily_partitions, snapshot_day
+from movie_assets.table_asset import Rows, table_asset
 from movie_assets.warehouse import read_latest_snapshot, read_snapshot
-from movie_assets.writing import write_partition
 
 __all__ = [
     "svd_tuning",
@@ -137,21 +136,13 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.to_markdown(index=False, floatfmt=".4f"))
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    kinds={"duckdb", "surprise"},
-    deps=["ratings"],
-    check_specs=[*checks.table_specs("svd_tuning")],
-)
-def svd_tuning(
-    context: dg.AssetExecutionContext, config: TuningConfig, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+@table_asset(deps=["ratings"], kinds={"surprise"})
+def svd_tuning(config: TuningConfig, day: date, duckdb: DuckDBResource) -> Rows:
     """SVD search by cross-validated RMSE, then the served ranking's blend by validation NDCG@10.
 
     Both see only the training side of the chronological hold-out (tuning.py). At
     scale, an ALS grid by NDCG@10 on a sample of users instead (scale_eval.tune).
     """
-    day = snapshot_day(context)
     eng = engine(duckdb, day)
     if eng.model == "als":
         grid = {
@@ -160,13 +151,8 @@ def svd_tuning(
             "alpha": config.als_alpha,
         }
         best, rows = scale_eval.tune(_arrays(duckdb, day), grid, config.seed)
-        return write_partition(
-            context,
-            duckdb,
-            "svd_tuning",
+        return Rows(
             rows.assign(as_of=pd.Timestamp(day)),
-            day,
-            day,
             metadata={
                 **eng.metadata,
                 "chosen_model": "als",
@@ -184,13 +170,8 @@ def svd_tuning(
     ranking_grid = {k: getattr(config, k) for k in tuning.RANKING_GRID}
     best_ranking, ranking_rows = tuning.search_ranking(train, best_svd, ranking_grid, config.seed)
     frame = pd.concat([svd_rows, ranking_rows], ignore_index=True).assign(as_of=pd.Timestamp(day))
-    return write_partition(
-        context,
-        duckdb,
-        "svd_tuning",
+    return Rows(
         frame,
-        day,
-        day,
         metadata={
             **eng.metadata,
             "chosen_model": "svd",
@@ -241,37 +222,26 @@ def _previous_fit(
     return factors, f"warm start from {previous} ({als.WARM_ITERATIONS} iterations)", False
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    kinds={"duckdb", "surprise"},
+@table_asset(
     deps=["ratings", WEEKLY_TUNING],
-    check_specs=[
-        *checks.table_specs("recommender"),
-        checks.spec("recommender", "tuning_fresh", TUNING_FRESH_DESCRIPTION, blocking=False),
-    ],
+    kinds={"surprise"},
+    advisory_checks={"tuning_fresh": TUNING_FRESH_DESCRIPTION},
 )
-def recommender(
-    context: dg.AssetExecutionContext, config: ModelConfig, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+def recommender(config: ModelConfig, day: date, duckdb: DuckDBResource) -> Rows:
     """Biased SVD (ALS and a baseline at scale) with the tuned parameters, as tables.
 
-    At scale it warm-starts from its own snapshot of an earlier day of the week
-    (``_warm_start``); that read is not declared as a dependency, since Dagster would
+    At scale it starts from its own snapshot of an earlier day of the week
+    (``_previous_fit``); that read is not declared as a dependency, since Dagster would
     draw it as a loop and map it to partitions before the first.
     """
-    day = snapshot_day(context)
     eng = engine(duckdb, day)
     if eng.model == "als":
         params, tuned_as_of, fresh = _tuned(duckdb, day, ALS_SEARCH)
         start, how, fold = _previous_fit(duckdb, day, {**als.DEFAULT_PARAMS, **params}, tuned_as_of)
         factors, trained = scale_model.of(duckdb).fit(day, params, config.seed, start, how, fold)
-        return write_partition(
-            context,
-            duckdb,
-            "recommender",
+        return Rows(
             factors.to_table(day, model="als"),
-            day,
-            day,
+            checks=[fresh],
             metadata={
                 **eng.metadata,
                 "params": {**als.DEFAULT_PARAMS, **params},
@@ -280,18 +250,13 @@ def recommender(
                 **trained,
                 "seed": config.seed,
             },
-            extra_checks=[fresh],
         )
     (ratings,) = _read(duckdb, day, "ratings")
     params, tuned_as_of, fresh = _tuned(duckdb, day, SVD_SEARCH)
     algo = svd.fit_svd(ratings, seed=config.seed, **params)
-    return write_partition(
-        context,
-        duckdb,
-        "recommender",
+    return Rows(
         svd.to_table(algo, day),
-        day,
-        day,
+        checks=[fresh],
         metadata={
             **eng.metadata,
             "params": params,
@@ -299,38 +264,24 @@ def recommender(
             "seed": config.seed,
             "trained_on": len(ratings),
         },
-        extra_checks=[fresh],
     )
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    kinds={"duckdb", "surprise", "numpy"},
-    deps=["ratings", "svd_tuning"],
-    check_specs=[*checks.table_specs("model_metrics")],
-)
-def model_metrics(
-    context: dg.AssetExecutionContext, config: MetricsConfig, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+@table_asset(deps=["ratings", "svd_tuning"], kinds={"surprise", "numpy"})
+def model_metrics(config: MetricsConfig, day: date, duckdb: DuckDBResource) -> Rows:
     """Rating metrics on random k-fold and the chronological hold-out; ranking on the latter.
 
     Definitions are pinned in docs/evaluation.md. At scale: the chronological
     hold-out only, ranking over a seeded sample of users (scale_eval.evaluate).
     """
-    day = snapshot_day(context)
     eng = engine(duckdb, day)
     if eng.model == "als":
         frame, metadata = _metrics_at_scale(duckdb, day, config)
     else:
         frame, metadata = _metrics(duckdb, day, config)
     wide = frame.pivot_table(index=["protocol", "model"], columns="metric", values="value")
-    return write_partition(
-        context,
-        duckdb,
-        "model_metrics",
+    return Rows(
         frame.assign(as_of=pd.Timestamp(day)),
-        day,
-        day,
         metadata={**eng.metadata, "summary": _md(wide.reset_index()), **metadata},
     )
 
@@ -384,31 +335,19 @@ def _metrics(duckdb: DuckDBResource, day, config: MetricsConfig):
     return frame, metadata
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    kinds={"duckdb", "numpy"},
-    deps=["recommender", "ratings", WEEKLY_TUNING],
-    check_specs=[
-        *checks.table_specs("recommendations"),
-        checks.spec(
-            "recommendations", "unseen_only", "No user is recommended a movie they already rated."
-        ),
-        checks.spec(
-            "recommendations",
-            "every_user",
-            "Every user with a rating has a list (but one who rated every rated movie).",
-        ),
-        checks.spec("recommendations", "tuning_fresh", TUNING_FRESH_DESCRIPTION, blocking=False),
-    ],
+@table_asset(
+    deps=["ratings", WEEKLY_TUNING],
+    kinds={"numpy"},
+    body_checks={
+        "unseen_only": "No user is recommended a movie they already rated.",
+        "every_user": "Every user with a rating has a list (but one who rated every rated movie).",
+    },
+    advisory_checks={"tuning_fresh": TUNING_FRESH_DESCRIPTION},
 )
-def recommendations(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+def recommendations(recommender: pd.DataFrame, day: date, duckdb: DuckDBResource) -> Rows:
     """Top 10 unseen movies for every user, from the stored factors and the ratings."""
-    day = snapshot_day(context)
-    (table,) = _read(duckdb, day, "recommender")
-    factors = svd.Factors.from_table(table)
-    if _model_of(table) == "als":
+    factors = svd.Factors.from_table(recommender)
+    if _model_of(recommender) == "als":
         eng = Engine("als", "the recommender table holds ALS factors")
         ranking_params, fresh = {}, _tuned(duckdb, day, ALS_SEARCH)[2]
         top, seen, missing, ranked = scale_model.of(duckdb).recommend(day, factors)
@@ -421,14 +360,9 @@ def recommendations(
         seen = top.merge(ratings[["user_id", "movie_id"]], on=["user_id", "movie_id"])
         missing = lists.missing_lists(top, ratings)
         ranked = {}
-    return write_partition(
-        context,
-        duckdb,
-        "recommendations",
+    return Rows(
         top,
-        day,
-        day,
-        extra_checks=[
+        checks=[
             checks.failing_rows("unseen_only", seen),
             checks.failing_rows("every_user", missing),
             fresh,
@@ -450,22 +384,15 @@ def _model_of(table: pd.DataFrame) -> str:
     return str(models[0]) if len(models) else "svd"
 
 
-@dg.asset(
-    partitions_def=daily_partitions,
-    kinds={"duckdb", "numpy"},
-    deps=["recommender", "ratings", "movies"],
-    check_specs=[*checks.table_specs("similar_movies")],
-)
+@table_asset(deps=["ratings"], kinds={"numpy"})
 def similar_movies(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+    recommender: pd.DataFrame, movies: pd.DataFrame, day: date, duckdb: DuckDBResource
+) -> Rows:
     """Top 10 neighbours of every movie by item-factor cosine (popular ones for cold movies)."""
-    day = snapshot_day(context)
-    table, movies = _read(duckdb, day, "recommender", "movies")
-    factors = svd.Factors.from_table(table)
+    factors = svd.Factors.from_table(recommender)
     carried = scale_model.same_item_side(duckdb, "similar_movies", day, factors)
     extra = {}
-    if _model_of(table) == "als":
+    if _model_of(recommender) == "als":
         eng = Engine("als", "the recommender table holds ALS factors")
         if carried is not None:  # the item vectors have not changed since
             frame = carried.drop(columns="as_of")
@@ -476,14 +403,8 @@ def similar_movies(
         eng = Engine("svd", "the recommender table holds Surprise SVD factors")
         (ratings,) = _read(duckdb, day, "ratings")
         frame = lists.similar(factors, ratings, movies)
-    frame = frame.assign(as_of=pd.Timestamp(day))
-    return write_partition(
-        context,
-        duckdb,
-        "similar_movies",
-        frame,
-        day,
-        day,
+    return Rows(
+        frame.assign(as_of=pd.Timestamp(day)),
         metadata={
             **eng.metadata,
             **extra,
