@@ -5,9 +5,10 @@ two methods on either answer, so their bodies do not change between engines. Bot
 write the same tables: the factors in ``Factors.to_table``'s layout, the top 10 in
 the ``recommendations`` schema.
 
-- ``InProcess``: ``implicit`` ALS on arrays read through DuckDB (als.py), warm-started
-  from an earlier day's factors, top 10 by batched numpy scoring over the ranked
-  catalogue.
+- ``InProcess``: ``implicit`` ALS on arrays read through DuckDB (als.py). Within a week
+  of a fit, a day's raters are folded into its item side and only their lists are
+  ranked again; otherwise a fit warm-started from an earlier day's factors. Top 10 by
+  batched numpy scoring over the ranked catalogue.
 - ``OnSpark``: MLlib ALS where the ratings are (spark_als.py). Only the factors and
   the top 10 reach the Dagster process. MLlib takes no initial factors, so every fit
   starts from scratch. The fitted model is saved under the engine's warehouse, and
@@ -65,7 +66,7 @@ class InProcess:
         earlier = self._earlier_lists(day, factors)
         if earlier is None:
             top = als.recommend(data, factors)
-            meta = {"ranked_users": "all"}
+            meta = {"ranked_users": int(top["user_id"].nunique())}
         else:
             since = earlier["as_of"].iloc[0]
             again = factors.user_ids[factors.users_fitted_on > since.to_datetime64()]
