@@ -217,6 +217,20 @@ class GridState:
             return self._condition(column, f"{type_}:{low}:{high}", name)
         return self._condition(column, f"{type_}:{low}", name)
 
+    def new_columns(self, columns: list[dict], shown: Any, state: Any) -> Any:
+        """``columns`` for a callback to set, or no_update when the grid shows the same ones.
+
+        New column definitions rebuild the grid's columns, and for a moment its column
+        state (which the URL's sort follows) can lack the sort; so a callback sets them
+        only when a header really changes, and then with the sort the grid's ``state`` has.
+        """
+        if isinstance(shown, list) and all(isinstance(col, dict) for col in shown):
+            headers = [(col.get("field"), col.get("headerName")) for col in shown]
+            if headers == [(col["field"], col.get("headerName")) for col in columns]:
+                return no_update
+        sort = self.sort(state) if isinstance(state, list) else ""
+        return _with_sort(columns, _order(sort))
+
     def values(self, query: dict) -> list:
         """The URL's sort and filters (a value the grid cannot use: none)."""
         return [p.value(query) for p in self.params]
@@ -224,13 +238,7 @@ class GridState:
     def grid(self, query: dict, csv_name: str, columns: list[dict] | None = None, **kwargs):
         """The grid as the URL has it, sorted and filtered."""
         sort, texts = self.values(query)
-        order = _order(sort)
-        shown = [
-            {**col, "sort": order[col["field"]][1], "sortIndex": order[col["field"]][0]}
-            if col["field"] in order
-            else col
-            for col in (self.columns if columns is None else columns)
-        ]
+        shown = _with_sort(list(self.columns if columns is None else columns), _order(sort))
         model = self._model(texts)
         return c.grid(self.name, shown, csv_name, filterModel=model, **kwargs)
 
@@ -253,6 +261,16 @@ class GridState:
                 entry["filter"] = _number(value, "") if kind == "number" else value
             model[column] = entry
         return model
+
+
+def _with_sort(columns: list[dict], order: dict[str, tuple[int, str]]) -> list[dict]:
+    """Column definitions carrying ``order``'s sort (column -> (sort index, direction))."""
+    return [
+        {**col, "sort": order[col["field"]][1], "sortIndex": order[col["field"]][0]}
+        if col["field"] in order
+        else col
+        for col in columns
+    ]
 
 
 def params(grids) -> tuple[Param, ...]:

@@ -13,7 +13,7 @@ from datetime import date
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from scipy.stats import kruskal
 
 from dash_app import components as c
@@ -321,15 +321,17 @@ def update_base_options(text, chosen):
     Input(ID("released"), "value"),
     Input(VIEW.filters, "data"),
     Input("snapshot-version", "data"),
+    State(c.grid_id("box-office"), "columnDefs"),
+    State(c.grid_id("box-office"), "columnState"),
 )
 @c.guarded(TITLES[0], TITLES[1], None, None, None, None)
-def update_movies(base_value, flagged_value, month_value, stored, _version):
+def update_movies(base_value, flagged_value, month_value, stored, _version, shown, state):
     f, base = filters.parse(stored), _base_month(base_value)
     flagged, month = bool(_flagged(flagged_value or [])), _month(month_value)
     money = c.money(base)
     every_month = q.box_office_movies(f, base, flagged)
     movies = q.box_office_movies(f, base, flagged, month) if month else every_month
-    columns = _columns(base, flagged)
+    columns = GRID.new_columns(_columns(base, flagged), shown, state)
     notice = flags_notice(q.box_office_flags(f, month), flagged)
     if movies.empty:
         empty = c.message_figure(
