@@ -6,7 +6,12 @@ Prints, for each repeat and as medians:
 - one new day's run of the daily job `movie_graph` (that day's ratings and every daily
   snapshot), on a warehouse built up to the day before.
 
-    python benchmarks/build.py [--repeat 3] [--daily-repeat 3]
+- with ``--weekly``, after the first build: the weekly ``model_evaluation`` run (item and
+  user KNNBaseline and the stacked blend added to the metrics) as of the newest day.
+
+Each full build also prints its slowest steps (Dagster's step durations).
+
+    python benchmarks/build.py [--repeat 3] [--daily-repeat 3] [--weekly]
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ def _fresh_instance(directory: Path):
     return dg.DagsterInstance.get()
 
 
-def full_build(directory: Path) -> tuple[float, float]:
+SLOWEST = 8
+
+
+def full_build(directory: Path) -> tuple[float, float, dict[str, float]]:
     from movie_assets.build import build
     from movie_assets.definitions import build_defs
     from movie_assets.resources import build_resources
@@ -50,7 +58,31 @@ def full_build(directory: Path) -> tuple[float, float]:
         sys.exit(f"build failed: {report.runs} {report.failed_checks}")
     # The raw_ratings step also books one event per day; its own code is timed apart.
     snapshot_code = report.asset_seconds - report.step_seconds["raw_ratings"]
-    return total, snapshot_code + history_code_seconds(directory)
+    return total, snapshot_code + history_code_seconds(directory), report.step_seconds
+
+
+def weekly_run(directory: Path) -> dict[str, float]:
+    """The weekly evaluation on the first build's warehouse and instance: its step durations."""
+    import dagster as dg
+
+    from movie_assets.definitions import WEEKLY_METRICS, build_defs
+    from movie_assets.partitions import last_partition_key
+    from movie_assets.resources import build_resources
+
+    defs = build_defs(build_resources(directory / "warehouse.duckdb"))
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("model_evaluation").execute_in_process(
+            instance=instance, partition_key=last_partition_key(), run_config=WEEKLY_METRICS
+        )
+        if not result.success:
+            sys.exit("the weekly run failed")
+        stats = instance.get_run_step_stats(result.run_id)
+    return {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in stats}
+
+
+def _slowest(steps: dict[str, float]) -> str:
+    slowest = sorted(steps.items(), key=lambda item: -item[1])[:SLOWEST]
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest)
 
 
 def history_code_seconds(directory: Path) -> float:
@@ -101,16 +133,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="full builds to time")
     parser.add_argument("--daily-repeat", type=int, default=3, help="new-day runs to time")
+    parser.add_argument("--weekly", action="store_true", help="time the weekly evaluation run")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
     totals, outside = [], []
     for i in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            total, in_assets = full_build(Path(tmp))
-        totals.append(total)
-        outside.append((total - in_assets) / total)
-        print(f"full build {i + 1}: {total:.1f} s, {100 * outside[-1]:.0f}% outside asset code")
+            total, in_assets, steps = full_build(Path(tmp))
+            totals.append(total)
+            outside.append((total - in_assets) / total)
+            print(f"full build {i + 1}: {total:.1f} s, {100 * outside[-1]:.0f}% outside asset code")
+            print(f"  slowest steps: {_slowest(steps)}")
+            if args.weekly and i == 0:
+                print(f"weekly model_evaluation run, steps: {_slowest(weekly_run(Path(tmp)))}")
     days = []
     if args.daily_repeat:
         with tempfile.TemporaryDirectory() as tmp:

@@ -1,13 +1,16 @@
 """A faster SQLite event log for the local Dagster instance (referenced from dagster.yaml).
 
-Dagster's SQLite storage builds a new engine and connection for every write; with
-WAL's default ``synchronous=FULL`` every commit and every last-connection close
-(a checkpoint) waits for fsync. A build books two events per partition of
-``raw_ratings`` (about 16,000 for the embedded history), so that wait dominated
-the build (docs/partitions.md). This keeps one pooled engine and uses
-``synchronous=NORMAL``, which SQLite documents as safe from corruption in WAL
-mode: an application crash loses nothing; a power cut may lose the last commits.
-A range run books one "planned" event for its whole range of days.
+Dagster's SQLite storage builds a new engine and connection for every write: each write
+connects, compiles its statements for a fresh dialect and closes the file again. A build
+books one event per partition of ``raw_ratings`` (7,952 for the embedded history), and at
+about 10 ms an event against this class's 1.5 ms that alone decides whether the embedded
+build fits its 90 s (docs/partitions.md, ``python benchmarks/event_log.py``). This keeps one
+pooled engine and uses WAL with ``synchronous=NORMAL``, which SQLite documents as safe
+from corruption in WAL mode: an application crash loses nothing; a power cut may lose the
+last commits. A range run books one "planned" event for its whole range of days.
+
+It is the project's only use of a private Dagster module; ``tests/test_instance_storage.py``
+is the contract an upgrade must pass. The public routes measured are slower (docs/partitions.md).
 """
 
 from __future__ import annotations
