@@ -228,17 +228,19 @@ def engine_schema_result(written: ir.Table, table: str, rows: int) -> dg.AssetCh
 def reference_results(
     tables, table: str, written: ir.Table, day: date
 ) -> list[dg.AssetCheckResult]:
-    """The table's declared references (schemas.Table.references), counted in the engine."""
+    """The table's declared references (schemas.Table.references), counted in the engine.
+
+    The sample of orphans is fetched only when there are some: one query when it passes.
+    """
     results = []
     for column, parent in TABLES[table].references:
         keys = tables.snapshot(parent, day)[column]
         orphans = written.filter(~written[column].isin(keys))
+        failures = int(orphans.count().execute())
+        sample = orphans.limit(checks.SAMPLE_ROWS).execute() if failures else pd.DataFrame()
         results.append(
             checks.failing_rows(
-                checks.reference_name(column, parent),
-                orphans.limit(checks.SAMPLE_ROWS).execute(),
-                parent=parent,
-                failures=int(orphans.count().execute()),
+                checks.reference_name(column, parent), sample, parent=parent, failures=failures
             )
         )
     return results

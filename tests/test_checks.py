@@ -61,10 +61,13 @@ def test_a_declared_reference_fails_on_orphans(full_warehouse):
         written = tables.snapshot("ratings", day)
         (result,) = reference_results(tables, "ratings", written, day)
         assert result.passed and result.check_name == "movie_id_in_movies"
+        assert result.metadata["failing_sample"].value == []
         frame = written.execute()
         orphaned = frame.assign(movie_id=frame["movie_id"].mask(frame.index < 4, -1))
         (result,) = reference_results(tables, "ratings", ibis.memtable(orphaned), day)
     assert not result.passed and _failures(result) == 4
+    sample = result.metadata["failing_sample"].value
+    assert [row["movie_id"] for row in sample] == [-1] * 4
 
 
 def test_rows_present(tables):
