@@ -178,18 +178,18 @@ def table_asset(
                         extra_checks=out.checks,
                         metadata=out.metadata,
                     )
-            return write_partition(
-                context,
-                duckdb,
-                name,
-                out.rows,
-                day,
-                day,
-                rejects=out.rejects,
-                raw_rows=None if received is None else len(received),
-                extra_checks=out.checks,
-                metadata=out.metadata,
-            )
+                return write_partition(
+                    context,
+                    con,
+                    name,
+                    out.rows,
+                    day,
+                    day,
+                    rejects=out.rejects,
+                    raw_rows=None if received is None else len(received),
+                    extra_checks=out.checks,
+                    metadata=out.metadata,
+                )
 
         compute.__signature__ = _signature(config_class, resources)
         compute.__name__ = name

@@ -9,7 +9,6 @@ import dagster as dg
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from movie_assets import checks, engine
 from movie_assets.schemas import TABLES, now
@@ -27,7 +26,7 @@ def reason_kinds(reasons: pd.Series) -> pd.Series:
 
 def write_partition(
     context: dg.AssetExecutionContext,
-    duckdb: DuckDBResource,
+    con,
     table: str,
     frame: pd.DataFrame,
     first: date,
@@ -37,13 +36,13 @@ def write_partition(
     raw_rows: int | None = None,
     metadata: dict | None = None,
 ) -> dg.MaterializeResult:
-    """The window's rows (and rejects) as one frame."""
+    """The window's rows (and rejects) as one frame, on the step's open connection ``con``."""
     results = list(extra_checks)
     if raw_rows is not None:
         results.append(checks.reconciles(raw_rows, len(frame), len(rejects)))
     return write_partition_batches(
         context,
-        duckdb,
+        con,
         table,
         [(frame, rejects)],
         first,
@@ -56,7 +55,7 @@ def write_partition(
 
 def write_partition_batches(
     context: dg.AssetExecutionContext,
-    duckdb: DuckDBResource,
+    con,
     table: str,
     batches: Iterable[tuple[pd.DataFrame, pd.DataFrame | None]],
     first: date,
@@ -72,29 +71,28 @@ def write_partition_batches(
     """
     tally = _Tally(table)
     results: list[dg.AssetCheckResult] = []
-    with duckdb.get_connection() as con:
 
-        def evaluate(written_rows: int) -> None:
-            """The checks, over the rows as written, recorded before they commit."""
-            results.append(tally.schema.result())
-            if TABLES[table].references:  # declared on snapshot tables only: first == last
-                tables = engine.Tables(con)
-                snapshot = tables.snapshot(table, first)
-                results.extend(reference_results(tables, table, snapshot, first))
-            results.extend(extra_checks)
-            rows = check_rows(results, first, last, context.run.run_id)
-            record_checks(con, table, first, last, rows)
+    def evaluate(written_rows: int) -> None:
+        """The checks, over the rows as written, recorded before they commit."""
+        results.append(tally.schema.result())
+        if TABLES[table].references:  # declared on snapshot tables only: first == last
+            tables = engine.Tables(con)
+            snapshot = tables.snapshot(table, first)
+            results.extend(reference_results(tables, table, snapshot, first))
+        results.extend(extra_checks)
+        rows = check_rows(results, first, last, context.run.run_id)
+        record_checks(con, table, first, last, rows)
 
-        written = replace_partition_batches(
-            con,
-            table,
-            tally.rejects_of(batches),
-            first,
-            last,
-            with_rejects=with_rejects,
-            on_batch=tally.add,
-            before_commit=evaluate,
-        )
+    written = replace_partition_batches(
+        con,
+        table,
+        tally.rejects_of(batches),
+        first,
+        last,
+        with_rejects=with_rejects,
+        on_batch=tally.add,
+        before_commit=evaluate,
+    )
     info = {
         "dagster/row_count": written,
         "window": f"{first}..{last}",

@@ -122,6 +122,48 @@ def test_columns_are_written_by_name_not_position(con):
     pd.testing.assert_frame_equal(got, conform(TABLES["raw_ratings"], frame))
 
 
+def test_a_step_writes_frames_on_the_connection_ibis_wraps(con):
+    """A step reads through Ibis and writes its frames on the same connection: Ibis turns
+    DuckDB's replacement scans off there, and the writes still land by name."""
+    from movie_assets import engine
+
+    engine.connect(con)
+    assert con.execute("SELECT current_setting('python_enable_replacements')").fetchone() == (
+        False,
+    )
+    day = date(2020, 1, 1)
+    # check_results made with its columns in another order than the schema's
+    reordered = list(reversed(TABLES["check_results"].columns))
+    con.execute(
+        f"CREATE TABLE check_results AS SELECT {', '.join(reordered)} "
+        f"FROM ({_empty_select('check_results')}) LIMIT 0"
+    )
+    bad = quarantine(_ratings(["2020-01-01"]), "rating missing", "test", pd.Timestamp(day))
+
+    def record(rows: int):
+        result = dg.AssetCheckResult(check_name="c", passed=True, metadata={"failures": 0})
+        record_checks(con, "raw_ratings", day, day, check_rows([result], day, day, "r1"))
+
+    batches = [(_ratings(["2020-01-01", "2020-01-01"]), bad)]
+    replace_partition_batches(
+        con, "raw_ratings", batches, day, day, with_rejects=True, before_commit=record
+    )
+    assert _count_by_day(con) == {"2020-01-01": 2}
+    assert con.execute("SELECT asset, reason FROM rejects").fetchall() == [
+        ("raw_ratings", "rating missing")
+    ]
+    recorded = con.execute("SELECT asset, check_name, passed, run_id FROM check_results")
+    assert recorded.fetchall() == [("raw_ratings", "c", True, "r1")]
+
+
+def _empty_select(name: str) -> str:
+    from movie_assets.schemas import column_types
+
+    return "SELECT " + ", ".join(
+        f'NULL::{sql} AS "{col}"' for col, sql in column_types(TABLES[name]).items()
+    )
+
+
 def test_empty_partition_still_creates_the_table(con):
     replace_partition(con, "raw_ratings", _ratings([]), date(2020, 1, 1), date(2020, 1, 1))
     assert read_events(con, "raw_ratings", date(2020, 1, 1), date(2020, 1, 1)).empty

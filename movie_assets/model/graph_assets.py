@@ -135,16 +135,20 @@ def co_rating_graph(context: dg.AssetExecutionContext, config: GraphConfig, duck
             "movie_centrality": _metadata(g, config),
         }
         frames = {name: f.assign(built_on=pd.Timestamp(day)) for name, f in frames.items()}
-    for name in GRAPH_TABLES:
-        written = write_partition(
-            context,
-            duckdb,
-            name,
-            frames[name].assign(as_of=pd.Timestamp(day)),
-            day,
-            day,
-            metadata=metadata[name],
-        )
+    with duckdb.get_connection() as con:
+        results = {
+            name: write_partition(
+                context,
+                con,
+                name,
+                frames[name].assign(as_of=pd.Timestamp(day)),
+                day,
+                day,
+                metadata=metadata[name],
+            )
+            for name in GRAPH_TABLES
+        }
+    for name, written in results.items():
         yield dg.MaterializeResult(
             asset_key=name,
             metadata=written.metadata,

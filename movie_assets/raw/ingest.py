@@ -84,9 +84,10 @@ class InProcess:
                 frame = rows.assign(source=reader.name, ingested_at=ingested_at, rating_date=day)
                 yield frame, parse_rejects(received, reader.name)
 
-        result = write_partition_batches(
-            context, self.duckdb, TABLE, batches(), first, last, with_rejects=True
-        )
+        with self.duckdb.get_connection() as con:
+            result = write_partition_batches(
+                context, con, TABLE, batches(), first, last, with_rejects=True
+            )
         return result, expected
 
 
